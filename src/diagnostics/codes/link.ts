@@ -1,0 +1,3 @@
+import type { CatalogEntry } from './entry.js';
+
+export const linkCodes: Record<string, CatalogEntry> = {};
