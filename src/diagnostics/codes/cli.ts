@@ -1,3 +1,12 @@
 import type { CatalogEntry } from './entry.js';
 
-export const cliCodes: Record<string, CatalogEntry> = {};
+export const cliCodes: Record<string, CatalogEntry> = {
+  OR7001: { severity: 'error', title: 'file not found', message: "cannot read '{file}': {reason}" },
+  OR7002: {
+    severity: 'error',
+    title: 'output would overwrite an input',
+    message: "refusing to write '{file}': it is one of the inputs. Choose another output directory.",
+  },
+  OR7003: { severity: 'error', title: 'bad data file', message: "cannot use data file '{file}': {reason}" },
+  OR7101: { severity: 'error', title: 'malformed .npy file', message: "'{file}' is not a usable .npy file: {reason}" },
+};

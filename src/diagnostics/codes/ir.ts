@@ -1,3 +1,35 @@
 import type { CatalogEntry } from './entry.js';
 
-export const irCodes: Record<string, CatalogEntry> = {};
+export const irCodes: Record<string, CatalogEntry> = {
+  OR4001: { severity: 'error', title: 'not an ONNX model', message: "cannot read '{file}' as an ONNX model: {reason}" },
+  OR4002: {
+    severity: 'error',
+    title: 'undefined value',
+    message: "'{node}' reads '{name}', which no graph input, initializer or earlier node defines",
+  },
+  OR4003: {
+    severity: 'error',
+    title: 'value defined twice',
+    message: "'{name}' is defined more than once (ONNX graphs are SSA across all scopes)",
+  },
+  OR4004: {
+    severity: 'error',
+    title: 'unsupported IR version',
+    message: "'{file}' has ONNX IR version {version}; Offramp reads IR versions 3 to 11",
+  },
+  OR4005: {
+    severity: 'error',
+    title: 'If branches disagree',
+    message: "If node '{node}': {reason}",
+  },
+  OR4006: {
+    severity: 'error',
+    title: 'missing opset import',
+    message: "node '{node}' uses domain '{domain}', which the model does not import",
+  },
+  OR4007: {
+    severity: 'error',
+    title: 'not topologically ordered',
+    message: "node '{node}' reads '{name}' before it is computed",
+  },
+};

@@ -1,0 +1,3 @@
+export { isSamePath, writeFileAtomic } from './atomic-write.js';
+export { encodeNpy, type NpyArray, type NpyData, type NpyDtype, parseNpy } from './npy.js';
+export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';

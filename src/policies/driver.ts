@@ -1,0 +1,51 @@
+import type { PolicyOps } from './ops.js';
+import type { ExitContext } from './spec.js';
+
+/** What survives from exit to exit: each sample's first exit (its logits, layer and confidence). */
+export interface Carried<T> {
+  /** bool [B]: the sample has exited at this exit or earlier. */
+  readonly exited: T;
+  /** float32 [B, C]. */
+  readonly logits: T;
+  /** int64 [B], 1-based. */
+  readonly layer: T;
+  /** float32 [B]. */
+  readonly confidence: T;
+}
+
+export interface DriverRules {
+  /** Never exit before this 1-based layer. */
+  readonly minExit: number;
+}
+
+/**
+ * The rules every policy shares, written once for both interpretations: `min_exit`, the last exit
+ * always exits, and a sample that has exited keeps its first exit while the rest of the batch goes on.
+ */
+export function driverStep<T>(
+  ops: PolicyOps<T>,
+  carried: Carried<T> | undefined,
+  current: { readonly logits: T; readonly exit: T; readonly confidence: T },
+  exit: ExitContext,
+  rules: DriverRules,
+): Carried<T> {
+  const last = exit.exitIndex === exit.exitCount - 1;
+  // A [B]-shaped zero, so that every carried value has one entry per sample even at the first exit.
+  const perSampleZero = ops.zerosLike(current.confidence);
+  const wants = last
+    ? ops.equal(perSampleZero, perSampleZero)
+    : exit.layer < rules.minExit
+      ? ops.not(ops.equal(perSampleZero, perSampleZero))
+      : ops.or(current.exit, ops.not(ops.equal(perSampleZero, perSampleZero)));
+  const layerHere = ops.add(ops.cast(perSampleZero, 'int64'), ops.constant(exit.layer, 'int64'));
+  if (!carried) {
+    return { exited: wants, logits: current.logits, layer: layerHere, confidence: current.confidence };
+  }
+  const keep = carried.exited;
+  return {
+    exited: ops.or(keep, wants),
+    logits: ops.where(ops.unsqueezeLast(keep), carried.logits, current.logits),
+    layer: ops.where(keep, carried.layer, layerHere),
+    confidence: ops.where(keep, carried.confidence, current.confidence),
+  };
+}

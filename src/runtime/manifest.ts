@@ -1,0 +1,63 @@
+/**
+ * The compiled artifact's manifest: the contract between the compiler, the runtime and the generated SDK.
+ * Bump `formatVersion` on any incompatible change.
+ */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export type ElementType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool';
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly elementType: ElementType;
+  /** Dimensions: numbers are fixed, strings are symbolic (e.g. `batch`). */
+  readonly shape: readonly (number | string)[];
+}
+
+/** A policy parameter that the compiled model takes as a graph input with a default. */
+export interface ParameterSpec {
+  readonly name: string;
+  /** The graph input that carries it. */
+  readonly input: string;
+  readonly elementType: ElementType;
+  readonly default: number | readonly number[];
+  readonly description: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly integer?: boolean;
+}
+
+export interface ArtifactTarget {
+  readonly target: 'cpu' | 'cuda' | 'webgpu';
+  readonly form: 'chain' | 'segmented';
+  readonly precision: 'fp32' | 'fp16';
+  /** Model files relative to the artifact directory; one for `chain`, one per segment for `segmented`. */
+  readonly models: readonly string[];
+  readonly executionProviders: readonly string[];
+  readonly sessionOptions: Readonly<Record<string, unknown>>;
+  /** Expected placement: `all-on-device`, or the nodes the compiler knows will run elsewhere. */
+  readonly placement: { readonly allOnDevice: boolean; readonly hostNodes: readonly string[] };
+}
+
+export interface Manifest {
+  readonly formatVersion: number;
+  readonly compiler: string;
+  readonly name: string;
+  readonly policy: {
+    readonly kind: string;
+    readonly parameters: readonly ParameterSpec[];
+    readonly minExit: number;
+  };
+  readonly layers: number;
+  /** 1-based layers after which an exit can fire; the last entry is always `layers`. */
+  readonly exits: readonly number[];
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: {
+    readonly logits: TensorSpec;
+    readonly exitLayer: TensorSpec;
+    readonly confidence: TensorSpec;
+  };
+  readonly classes?: readonly string[];
+  readonly targets: readonly ArtifactTarget[];
+  /** sha256 of every input the artifact was built from, for reproducibility. */
+  readonly sources: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { ArtifactTarget, Manifest, ParameterSpec } from './manifest.js';
+import { TelemetryRecorder, type CallTelemetry, type TelemetrySummary } from './telemetry.js';
+import type { HostTensor } from './tensors.js';
+
+export interface LoadOptions {
+  /** Which compiled target to load; defaults to the first `cpu` target. */
+  readonly target?: ArtifactTarget['target'];
+  /** Overrides the manifest's execution providers (e.g. `['webgpu']`). */
+  readonly executionProviders?: readonly string[];
+  readonly intraOpNumThreads?: number;
+  /** Extra session config entries, e.g. `{ 'session.disable_cpu_ep_fallback': '1' }`. */
+  readonly sessionConfig?: Readonly<Record<string, string>>;
+}
+
+export interface RunOptions {
+  /** Policy parameter overrides for this call, by parameter name (e.g. `{ patience: 3 }`). */
+  readonly params?: Readonly<Record<string, number | readonly number[]>>;
+}
+
+export interface ExitOutputs {
+  readonly batch: number;
+  readonly classes: number;
+  /** Row-major [batch, classes]. */
+  readonly logits: Float32Array;
+  readonly predictions: Int32Array;
+  /** 1-based layer at which each sample exited. */
+  readonly exitLayer: Int32Array;
+  readonly confidence: Float32Array;
+  readonly telemetry: CallTelemetry;
+}
+
+function toOrtTensor(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(t.elementType as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
+}
+
+function parameterTensor(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
+  const values = typeof value === 'number' ? [value] : [...value];
+  const dims = typeof value === 'number' ? [] : [values.length];
+  switch (spec.elementType) {
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(Math.trunc(v)))), dims);
+    case 'float64':
+      return new ort.Tensor('float64', Float64Array.from(values), dims);
+    case 'float32':
+      return new ort.Tensor('float32', Float32Array.from(values), dims);
+    default:
+      throw new Error(`parameter ${spec.name} has unsupported element type ${spec.elementType}`);
+  }
+}
+
+function argmaxRows(logits: Float32Array, batch: number, classes: number): Int32Array {
+  const out = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[b * classes + c]! > logits[b * classes + best]!) best = c;
+    out[b] = best;
+  }
+  return out;
+}
+
+/** A compiled chain-form artifact running on onnxruntime-node. */
+export class CompiledModel {
+  private readonly telemetry: TelemetryRecorder;
+
+  private constructor(
+    readonly manifest: Manifest,
+    readonly target: ArtifactTarget,
+    private readonly session: ort.InferenceSession,
+  ) {
+    this.telemetry = new TelemetryRecorder(manifest.layers);
+  }
+
+  static async load(artifactDir: string, options: LoadOptions = {}): Promise<CompiledModel> {
+    const manifest = JSON.parse(await readFile(join(artifactDir, 'manifest.json'), 'utf8')) as Manifest;
+    const wanted = options.target ?? 'cpu';
+    const target = manifest.targets.find((t) => t.target === wanted && t.form === 'chain');
+    if (!target) throw new Error(`artifact ${artifactDir} has no chain-form '${wanted}' target`);
+    const session = await ort.InferenceSession.create(join(artifactDir, target.models[0]!), {
+      executionProviders: [...(options.executionProviders ?? target.executionProviders)] as string[],
+      ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+      ...(options.sessionConfig ? { extra: { session: options.sessionConfig } } : {}),
+    } as ort.InferenceSession.SessionOptions);
+    return new CompiledModel(manifest, target, session);
+  }
+
+  async run(inputs: Readonly<Record<string, HostTensor>>, options: RunOptions = {}): Promise<ExitOutputs> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const spec of this.manifest.inputs) {
+      const tensor = inputs[spec.name];
+      if (!tensor) throw new Error(`missing input '${spec.name}'`);
+      feeds[spec.name] = toOrtTensor(tensor);
+    }
+    for (const spec of this.manifest.policy.parameters) {
+      const override = options.params?.[spec.name];
+      if (override !== undefined) feeds[spec.input] = parameterTensor(spec, override);
+    }
+    const started = performance.now();
+    const out = await this.session.run(feeds);
+    const wallMs = performance.now() - started;
+    const names = this.manifest.outputs;
+    const logitsTensor = out[names.logits.name]!;
+    const [batch = 0, classes = 0] = logitsTensor.dims;
+    const logits = logitsTensor.data as Float32Array;
+    const exitRaw = out[names.exitLayer.name]!.data as BigInt64Array;
+    const exitLayer = Int32Array.from(exitRaw, (v) => Number(v));
+    const confidence = out[names.confidence.name]!.data as Float32Array;
+    const telemetry: CallTelemetry = {
+      exitLayers: [...exitLayer],
+      layersExecuted: exitLayer.reduce((a, b) => Math.max(a, b), 0),
+      wallMs,
+    };
+    this.telemetry.record(telemetry);
+    return {
+      batch,
+      classes,
+      logits,
+      predictions: argmaxRows(logits, batch, classes),
+      exitLayer,
+      confidence,
+      telemetry,
+    };
+  }
+
+  stats(): TelemetrySummary {
+    return this.telemetry.summary();
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
