@@ -34,7 +34,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 function view(dtype: NpyDtype, bytes: Uint8Array, count: number): NpyData {
   // Copy into a fresh aligned buffer: the data section of a .npy file need not be aligned for the element size.
-  const own = bytes.slice(0, count * BYTES[dtype]);
+  const own = new Uint8Array(bytes.subarray(0, count * BYTES[dtype]));
   switch (dtype) {
     case 'float32':
       return new Float32Array(own.buffer, 0, count);

@@ -64,7 +64,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): { file?: Safe
       shape: shape as number[],
       values() {
         if (dtype !== 'F32') throw new Error(`tensor ${name} is ${dtype}; only F32 values are supported`);
-        const copy = bytes.slice(dataStart + begin, dataStart + end);
+        const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
         return new Float32Array(copy.buffer, 0, count);
       },
     });

@@ -1,5 +1,5 @@
 import { type AttributeValue, Graph, type Model, Node, Value, allGraphs } from './graph.js';
-import { onnx } from './onnx-types.js';
+import type { onnx } from './onnx-types.js';
 import { ElementType, type TensorType } from './types.js';
 
 export type AttributeInput = number | bigint | string | readonly number[] | readonly bigint[] | Graph | AttributeValue;

@@ -1,7 +1,7 @@
 import { type AttributeValue, type Graph, type Model, Node } from './graph.js';
-import { onnx, tensorTypeToProto, valueInfo } from './onnx-types.js';
+import { type onnx, protos, tensorTypeToProto, valueInfo } from './onnx-types.js';
 
-const A = onnx.AttributeProto.AttributeType;
+const A = protos.AttributeProto.AttributeType;
 
 function exportAttribute(name: string, a: AttributeValue): onnx.IAttributeProto {
   switch (a.kind) {
@@ -65,5 +65,5 @@ export function exportModelProto(model: Model): onnx.IModelProto {
 
 /** Encodes the model; identical IR gives identical bytes (field order and maps are deterministic). */
 export function writeModel(model: Model): Uint8Array {
-  return onnx.ModelProto.encode(exportModelProto(model)).finish();
+  return protos.ModelProto.encode(exportModelProto(model)).finish();
 }

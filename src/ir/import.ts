@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
 import { type AttributeValue, Graph, Model, Node, Value } from './graph.js';
-import { onnx, tensorTypeFromProto } from './onnx-types.js';
+import { type onnx, protos, tensorTypeFromProto } from './onnx-types.js';
 
-const A = onnx.AttributeProto.AttributeType;
+const A = protos.AttributeProto.AttributeType;
 
 /** Name resolution across nested scopes: subgraphs see their ancestors' values. */
 class Scope {
@@ -132,7 +132,7 @@ export function importModel(bytes: Uint8Array, file = '<memory>'): { model?: Mod
   let proto: onnx.ModelProto;
   try {
     if (bytes.length === 0) throw new Error('the file is empty');
-    proto = onnx.ModelProto.decode(bytes);
+    proto = protos.ModelProto.decode(bytes);
   } catch (error) {
     return { diagnostics: [diagnostic('OR4001', { file, reason: (error as Error).message }, { graph: { file } })] };
   }

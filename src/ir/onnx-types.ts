@@ -1,4 +1,7 @@
-import { onnx } from 'onnx-proto';
+import onnxProto, { type onnx } from 'onnx-proto';
+
+/** The generated protobuf classes. onnx-proto is CommonJS, so under ESM they arrive on the default export. */
+export const protos = onnxProto.onnx;
 import type { Dim, TensorType } from './types.js';
 
 /** ValueInfoProto type → our TensorType (tensor types only; others stay undefined). */
@@ -40,4 +43,4 @@ export function valueInfo(name: string, type: TensorType | undefined): onnx.IVal
   return proto ? { name, type: proto } : { name };
 }
 
-export { onnx };
+export type { onnx };

@@ -1,0 +1,34 @@
+import type { Diagnostic } from '../diagnostics/index.js';
+import type { Layer, Value } from '../ir/index.js';
+import type { Carried } from '../policies/index.js';
+import type { CompilePlan } from './plan.js';
+
+/** One exit as the passes build it up. */
+export interface ExitRecord {
+  /** 1-based backbone layer. */
+  readonly layer: number;
+  logits: Value;
+  pooled?: Value;
+  /** The driver's carried values after this exit (set by insert-policy). */
+  carried?: Carried<Value>;
+}
+
+/** State the compiler's passes hand each other, beside the model itself. */
+export interface CompileContext {
+  readonly plan: CompilePlan;
+  readonly file: string;
+  readonly diagnostics: Diagnostic[];
+  layers?: readonly Layer[];
+  exits: ExitRecord[];
+  /** Graph inputs created for policy parameters, by parameter name. */
+  readonly parameterInputs: Map<string, Value>;
+  /** Reads float32 tensors from safetensors files (cached). */
+  readonly weights: WeightSource;
+  /** Counters each pass reports (e.g. nodes moved into branches). */
+  readonly statistics: Record<string, number>;
+}
+
+export interface WeightSource {
+  /** The tensor's values and shape, or undefined when the file has no such key. */
+  get(file: string, key: string): { readonly data: Float32Array; readonly shape: readonly number[] } | undefined;
+}

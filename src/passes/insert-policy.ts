@@ -1,0 +1,132 @@
+import { diagnostic } from '../diagnostics/index.js';
+import { Builder, ElementType, Value } from '../ir/index.js';
+import { type Carried, type DType, type ExitContext, driverStep, policySpecs } from '../policies/index.js';
+import type { CompileContext } from './context.js';
+import type { CompilerPass } from './compiler-pass.js';
+import { GraphOps } from './graph-ops.js';
+import { keyFor } from './insert-exit-heads.js';
+
+const CODE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int64: 7, bool: 9 };
+
+/** Output names of every compiled model: the contract with the runtime and the SDK. */
+export const OUTPUT_NAMES = { logits: 'logits', exitLayer: 'exit_layer', confidence: 'confidence' } as const;
+export const parameterInputName = (name: string) => `offramp.${name}`;
+export const UNIFORM_INPUT = 'offramp.uniforms';
+
+/**
+ * Emits the policy's signal and decision after each exit head, plus the shared driver rules (min_exit,
+ * last exit, per-sample masking), from the policy's one specification; makes the carried logits, exit
+ * layer and confidence the model's outputs. Parameters become graph inputs with defaults.
+ */
+export const insertPolicy: CompilerPass = {
+  name: 'insert-policy',
+  summary: 'Emit the exit policy and the driver rules; expose logits, exit_layer and confidence.',
+  requires: ['exit-heads'],
+  ensures: ['policy-outputs'],
+  run(model, ctx) {
+    const spec = policySpecs[ctx.plan.policy.kind];
+    const graph = model.graph;
+    const b = new Builder(model, graph);
+    const before = graph.nodes.length;
+    const plan = ctx.plan.policy;
+
+    const parameter = (name: string): Value => {
+      const existing = ctx.parameterInputs.get(name);
+      if (existing) return existing;
+      const decl = spec.parameters.find((p) => p.name === name)!;
+      // A plain graph input: onnxruntime's Node and web bindings cannot feed an initializer-backed input,
+      // so the default lives in the manifest and the runtime feeds it when the caller does not.
+      const value = new Value(b.uniqueName(parameterInputName(name)), { elementType: CODE[decl.dtype], shape: [] }, graph);
+      graph.inputs.push(value);
+      ctx.parameterInputs.set(name, value);
+      return value;
+    };
+    const weightCache = new Map<string, Value>();
+    const weightFor = (moduleIndex: number) => (key: string): Value => {
+      const full = `${plan.weightsPrefix ?? ''}${keyFor(key, moduleIndex)}`;
+      const cached = weightCache.get(full);
+      if (cached) return cached;
+      const tensor = plan.weightsFile ? ctx.weights.get(plan.weightsFile, full) : undefined;
+      if (!tensor) {
+        ctx.diagnostics.push(diagnostic('OR3003', { file: plan.weightsFile ?? '(no weights file)', key: full }, { graph: { file: plan.weightsFile ?? ctx.plan.backbone } }));
+        const dummy = b.constant(`offramp/missing/${full}`, new Float32Array(1), [1]);
+        weightCache.set(full, dummy);
+        return dummy;
+      }
+      const value = b.constant(`offramp/${full}`, tensor.data, tensor.shape);
+      weightCache.set(full, value);
+      return value;
+    };
+
+    let uniforms: Value | undefined;
+    if (spec.needsUniform) {
+      uniforms = new Value(b.uniqueName(UNIFORM_INPUT), { elementType: ElementType.float32, shape: ['batch', ctx.exits.length] }, graph);
+      graph.inputs.push(uniforms);
+    }
+
+    const classes = ctx.exits[0]?.logits.type?.shape?.[1];
+    let state: Readonly<Record<string, Value>> | undefined;
+    let carried: Carried<Value> | undefined;
+    ctx.exits.forEach((record, exitIndex) => {
+      const ops = new GraphOps(b, { parameter, weight: weightFor(record.layer - 1) }, `offramp/exit${record.layer}/policy`);
+      const exit: ExitContext = {
+        layer: record.layer,
+        exitIndex,
+        exitCount: ctx.exits.length,
+        classes: typeof classes === 'number' ? classes : classCount(ctx, record.logits),
+        ...(plan.lambdaBlocks !== undefined ? { lambdaBlocks: plan.lambdaBlocks } : {}),
+        ...(plan.normalizedEntropy !== undefined ? { normalizedEntropy: plan.normalizedEntropy } : {}),
+      };
+      record.logits.type = { elementType: ElementType.float32, ...(record.logits.type?.shape ? { shape: record.logits.type.shape } : {}) };
+      state ??= spec.init(ops);
+      const previous = exitIndex > 0 ? ctx.exits[exitIndex - 1]!.pooled : undefined;
+      const uniform = uniforms
+        ? ops.reduceSum(ops.unsqueezeLast(b.op('Gather', [uniforms, b.scalar('offramp/uniform_index', exitIndex, 'int64')], { axis: 1 })))
+        : undefined;
+      if (uniform) uniform.type = { elementType: ElementType.float32 };
+      const signal = spec.signal(
+        ops,
+        {
+          logits: record.logits,
+          ...(record.pooled ? { pooled: record.pooled } : {}),
+          ...(previous ? { previousPooled: previous } : {}),
+          ...(uniform ? { uniform } : {}),
+        },
+        exit,
+      );
+      const step = spec.step(ops, state, signal, exit);
+      state = step.state;
+      carried = driverStep(ops, carried, { logits: record.logits, exit: step.exit, confidence: step.confidence }, exit, { minExit: ctx.plan.minExit });
+      record.carried = carried;
+    });
+    if (!carried) return { modified: false, statistics: { 'policy-nodes': 0 } };
+    const final = carried as Carried<Value>;
+    // The backbone's own outputs stop being outputs; free their names for ours.
+    for (const old of graph.outputs) {
+      if (Object.values(OUTPUT_NAMES).includes(old.name as never)) old.name = b.uniqueName(`${old.name}/backbone`);
+    }
+    const named = (value: Value, name: string, shape: (string | number)[]) => {
+      const out = b.op('Identity', [value], {}, `offramp/output/${name}`);
+      out.name = name;
+      out.type = { elementType: value.type?.elementType ?? ElementType.float32, shape };
+      return out;
+    };
+    const c = typeof classes === 'number' ? classes : 'classes';
+    graph.outputs = [
+      named(final.logits, OUTPUT_NAMES.logits, ['batch', c]),
+      named(final.layer, OUTPUT_NAMES.exitLayer, ['batch']),
+      named(final.confidence, OUTPUT_NAMES.confidence, ['batch']),
+    ];
+    return { modified: true, statistics: { 'policy-nodes': graph.nodes.length - before } };
+  },
+};
+
+function classCount(ctx: CompileContext, logits: Value): number {
+  const producer = logits.producer;
+  const weight = producer?.op === 'Gemm' ? producer.inputs[1] : undefined;
+  const init = weight ? weight.graph.initializers.get(weight.name) : undefined;
+  const dims = init?.tensor.dims?.map(Number);
+  if (dims && dims.length === 2) return producer?.intAttribute('transB', 0n) === 1n ? dims[0]! : dims[1]!;
+  ctx.diagnostics.push(diagnostic('OR9001', { detail: `cannot tell the number of classes of '${logits.name}'` }));
+  return 2;
+}

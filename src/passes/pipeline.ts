@@ -1,0 +1,78 @@
+import { type Diagnostic, hasErrors } from '../diagnostics/index.js';
+import { type Model, printModel, readModel, verifyModel, writeModel } from '../ir/index.js';
+import type { CompileContext, ExitRecord } from './context.js';
+import type { CompilerPass } from './compiler-pass.js';
+import { discoverExitLayers } from './discover-exit-layers.js';
+import { insertExitHeads } from './insert-exit-heads.js';
+import { insertPolicy } from './insert-policy.js';
+import { makeConditional } from './make-conditional.js';
+import type { CompilePlan } from './plan.js';
+import { SafetensorsWeights } from './weights.js';
+
+/** The chain-form pipeline, in order. */
+export const CHAIN_PIPELINE: readonly CompilerPass[] = [discoverExitLayers, insertExitHeads, insertPolicy, makeConditional];
+
+export interface PipelineOptions {
+  /** Run the IR verifier after every pass (always on in tests and with `--debug`). */
+  readonly verifyEach?: boolean;
+  /** Print the IR after these passes (`all` for every pass). */
+  readonly printIrAfter?: readonly string[] | 'all';
+  readonly log?: (text: string) => void;
+  /** Stop after this pass (e.g. to inspect the unconditional form). */
+  readonly stopAfter?: string;
+}
+
+export interface PipelineResult {
+  readonly model?: Model;
+  readonly bytes?: Uint8Array;
+  readonly diagnostics: Diagnostic[];
+  readonly exits: readonly ExitRecord[];
+  readonly layers: number;
+  readonly statistics: Record<string, Record<string, number>>;
+  readonly timingsMs: Record<string, number>;
+}
+
+/** Imports the backbone and runs the chain-form passes; never throws for user errors. */
+export async function runChainPipeline(plan: CompilePlan, options: PipelineOptions = {}): Promise<PipelineResult> {
+  const imported = await readModel(plan.backbone);
+  const diagnostics = [...imported.diagnostics];
+  const statistics: Record<string, Record<string, number>> = {};
+  const timingsMs: Record<string, number> = {};
+  if (!imported.model || hasErrors(diagnostics)) return { diagnostics, exits: [], layers: 0, statistics, timingsMs };
+  const model = imported.model;
+  const ctx: CompileContext = {
+    plan,
+    file: plan.backbone,
+    diagnostics,
+    exits: [],
+    parameterInputs: new Map(),
+    weights: new SafetensorsWeights(),
+    statistics: {},
+  };
+  for (const pass of CHAIN_PIPELINE) {
+    const started = performance.now();
+    const result = pass.run(model, ctx);
+    timingsMs[pass.name] = performance.now() - started;
+    statistics[pass.name] = result.statistics;
+    if (hasErrors(diagnostics)) return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
+    if (options.verifyEach) {
+      const problems = verifyModel(model, `${plan.backbone} (after ${pass.name})`);
+      if (problems.length > 0) {
+        diagnostics.push(...problems);
+        return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
+      }
+    }
+    const print = options.printIrAfter;
+    if (print === 'all' || print?.includes(pass.name)) options.log?.(`// IR after ${pass.name}\n${printModel(model)}`);
+    if (options.stopAfter === pass.name) break;
+  }
+  return {
+    model,
+    bytes: writeModel(model),
+    diagnostics,
+    exits: ctx.exits,
+    layers: ctx.layers?.length ?? 0,
+    statistics,
+    timingsMs,
+  };
+}
