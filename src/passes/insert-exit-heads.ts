@@ -102,6 +102,12 @@ export const insertExitHeads: CompilerPass = {
       pooled.type = { elementType: 1 };
       ctx.exits.push({ layer, logits, pooled });
     }
+    // The last layer always exits. Without a declared exit there, the backbone's own output is that exit.
+    const lastLayer = layers.length;
+    if (head.kind === 'weights' && ctx.exits.length > 0 && ctx.plan.exits[ctx.plan.exits.length - 1]! < lastLayer) {
+      const own = model.graph.outputs.find((v) => v.type?.elementType === 1) ?? model.graph.outputs[0];
+      if (own) ctx.exits.push({ layer: lastLayer, logits: own });
+    }
     const added = model.graph.nodes.length - nodesBefore;
     nodesBefore = 0;
     return { modified: added > 0, statistics: { exits: ctx.exits.length, 'head-nodes': added } };

@@ -84,6 +84,19 @@ export const insertPolicy: CompilerPass = {
         ? ops.reduceSum(ops.unsqueezeLast(b.op('Gather', [uniforms, b.scalar('offramp/uniform_index', exitIndex, 'int64')], { axis: 1 })))
         : undefined;
       if (uniform) uniform.type = { elementType: ElementType.float32 };
+      const lastExit = exitIndex === ctx.exits.length - 1;
+      if (spec.needsPooled && !record.pooled) {
+        if (!lastExit) {
+          ctx.diagnostics.push(diagnostic('OR5001', { policy: spec.kind, layer: record.layer }, { graph: { file: ctx.plan.backbone } }));
+          return;
+        }
+        // The backbone's own final output has no pooled vector; the last exit is forced anyway.
+        const confidence = ops.zerosLike(ops.reduceMax(record.logits));
+        const forced = ops.equal(confidence, confidence);
+        carried = driverStep(ops, carried, { logits: record.logits, exit: forced, confidence }, exit, { minExit: ctx.plan.minExit });
+        record.carried = carried;
+        return;
+      }
       const signal = spec.signal(
         ops,
         {
