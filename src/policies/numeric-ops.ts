@@ -77,15 +77,19 @@ function rows(x: NumTensor, dtype: DType, f: (row: number[]) => number[] | numbe
   const width = x.shape[x.shape.length - 1] ?? 1;
   const outer = x.shape.slice(0, -1);
   const results: number[] = [];
-  let reduced = false;
+  // The output row width (a reduction drops the axis) is whatever `f` returns.
+  let outWidth: number | undefined;
   for (let r = 0; r < size(outer); r++) {
     const out = f(x.data.slice(r * width, (r + 1) * width) as number[]);
     if (typeof out === 'number') {
-      reduced = true;
+      outWidth = 0;
       results.push(store(dtype, out));
-    } else results.push(...out.map((v) => store(dtype, v)));
+    } else {
+      outWidth = out.length;
+      results.push(...out.map((v) => store(dtype, v)));
+    }
   }
-  return { dtype, shape: reduced ? outer : x.shape, data: results };
+  return { dtype, shape: outWidth === 0 ? outer : [...outer, outWidth ?? width], data: results };
 }
 
 const f32 = Math.fround;
