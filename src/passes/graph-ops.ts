@@ -1,6 +1,10 @@
 import { Builder, ElementType, type Value } from '../ir/index.js';
 import type { DType, PolicyOps } from '../policies/index.js';
 
+interface ReduceOptions {
+  readonly keepdims?: boolean;
+}
+
 const CODE: Readonly<Record<DType, number>> = {
   float32: ElementType.float32,
   float64: ElementType.float64,
@@ -14,6 +18,8 @@ export interface GraphOpsContext {
   readonly parameter: (name: string) => Value;
   /** Initializer for a policy weight key, `{i}` already resolved. */
   readonly weight: (key: string) => Value;
+  /** float32 [B]: this exit's column of the caller's uniform numbers (PonderNet). */
+  readonly uniform?: (exitIndex: number) => Value;
 }
 
 /**
@@ -52,6 +58,22 @@ export class GraphOps implements PolicyOps<Value> {
   }
   parameter(name: string): Value {
     return this.context.parameter(name);
+  }
+  uniform(exitIndex: number): Value {
+    if (!this.context.uniform) throw new Error('this policy reads uniform numbers, but the compiler supplied none');
+    return this.typed(this.context.uniform(exitIndex), 'float32');
+  }
+  min(a: Value, b: Value) {
+    return this.emit('Min', [a, b]);
+  }
+  max(a: Value, b: Value) {
+    return this.emit('Max', [a, b]);
+  }
+  exp(x: Value) {
+    return this.emit('Exp', [x]);
+  }
+  log(x: Value) {
+    return this.emit('Log', [x]);
   }
   weight(key: string): Value {
     return this.typed(this.context.weight(key), 'float32');
@@ -123,18 +145,18 @@ export class GraphOps implements PolicyOps<Value> {
   logSoftmax(x: Value) {
     return this.emit('LogSoftmax', [x], { axis: -1 });
   }
-  reduceMax(x: Value) {
-    return this.emit('ReduceMax', [x], { axes: [-1], keepdims: 0 });
+  reduceMax(x: Value, options?: ReduceOptions) {
+    return this.emit('ReduceMax', [x], { axes: [-1], keepdims: options?.keepdims ? 1 : 0 });
   }
-  reduceSum(x: Value) {
+  reduceSum(x: Value, options?: ReduceOptions) {
     // ReduceSum takes its axes as an input since opset 13.
-    return this.emit('ReduceSum', [x, this.axes([-1])], { keepdims: 0 });
+    return this.emit('ReduceSum', [x, this.axes([-1])], { keepdims: options?.keepdims ? 1 : 0 });
   }
-  reduceLogSumExp(x: Value) {
-    return this.emit('ReduceLogSumExp', [x], { axes: [-1], keepdims: 0 });
+  reduceLogSumExp(x: Value, options?: ReduceOptions) {
+    return this.emit('ReduceLogSumExp', [x], { axes: [-1], keepdims: options?.keepdims ? 1 : 0 });
   }
-  argmax(x: Value) {
-    return this.emit('ArgMax', [x], { axis: -1, keepdims: 0, select_last_index: 0 }, 'int64');
+  argmax(x: Value, options?: ReduceOptions) {
+    return this.emit('ArgMax', [x], { axis: -1, keepdims: options?.keepdims ? 1 : 0, select_last_index: 0 }, 'int64');
   }
   top2(x: Value): readonly [Value, Value] {
     const k = this.builder.constant(`${this.prefix}/k`, BigInt64Array.of(2n), [1]);

@@ -43,7 +43,7 @@ export const insertPolicy: CompilerPass = {
     };
     const weightCache = new Map<string, Value>();
     const weightFor = (moduleIndex: number) => (key: string): Value => {
-      const full = `${plan.weightsPrefix ?? ''}${keyFor(key, moduleIndex)}`;
+      const full = keyFor(`${plan.weightsPrefix ?? ''}${key}`, moduleIndex);
       const cached = weightCache.get(full);
       if (cached) return cached;
       const tensor = plan.weightsFile ? ctx.weights.get(plan.weightsFile, full) : undefined;
@@ -68,7 +68,13 @@ export const insertPolicy: CompilerPass = {
     let state: Readonly<Record<string, Value>> | undefined;
     let carried: Carried<Value> | undefined;
     ctx.exits.forEach((record, exitIndex) => {
-      const ops = new GraphOps(b, { parameter, weight: weightFor(record.layer - 1) }, `offramp/exit${record.layer}/policy`);
+      const uniformAt = (index: number) =>
+        b.op('Gather', [uniforms!, b.scalar('offramp/uniform_index', index, 'int64')], { axis: 1 }, 'offramp/uniform');
+      const ops = new GraphOps(
+        b,
+        { parameter, weight: weightFor(record.layer - 1), ...(uniforms ? { uniform: uniformAt } : {}) },
+        `offramp/exit${record.layer}/policy`,
+      );
       const exit: ExitContext = {
         layer: record.layer,
         exitIndex,
@@ -80,10 +86,7 @@ export const insertPolicy: CompilerPass = {
       record.logits.type = { elementType: ElementType.float32, ...(record.logits.type?.shape ? { shape: record.logits.type.shape } : {}) };
       state ??= spec.init(ops);
       const previous = exitIndex > 0 ? ctx.exits[exitIndex - 1]!.pooled : undefined;
-      const uniform = uniforms
-        ? ops.reduceSum(ops.unsqueezeLast(b.op('Gather', [uniforms, b.scalar('offramp/uniform_index', exitIndex, 'int64')], { axis: 1 })))
-        : undefined;
-      if (uniform) uniform.type = { elementType: ElementType.float32 };
+      const uniform = uniforms ? ops.uniform(exitIndex) : undefined;
       const lastExit = exitIndex === ctx.exits.length - 1;
       if (spec.needsPooled && !record.pooled) {
         if (!lastExit) {

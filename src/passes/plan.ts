@@ -22,7 +22,7 @@ export interface PolicyPlan {
   readonly kind: PolicyKind;
   /** Defaults for the run-time parameters (graph inputs). */
   readonly parameters: Readonly<Record<string, number>>;
-  /** Weight key prefix for policy-owned weights (`palbert.`, `jei.`) and the file holding them. */
+  /** Key template of the policy's learned part (`palbert.lambda.`, `jei.gate.{i}.`) and its file. */
   readonly weightsPrefix?: string;
   readonly weightsFile?: string;
   readonly lambdaBlocks?: number;

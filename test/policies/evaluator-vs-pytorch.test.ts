@@ -6,9 +6,9 @@ import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
 
 const fixture = loadEncoderFixture();
 const heads = parseSafetensors(readFileSync(fixturePath('heads.safetensors')), 'heads.safetensors').file!;
-const weight = (prefix: string) => (key: string) => {
-  const t = heads.tensors.get(`${prefix}${key}`);
-  if (!t) throw new Error(`missing ${prefix}${key}`);
+const weight = (key: string) => {
+  const t = heads.tensors.get(key);
+  if (!t) throw new Error(`missing ${key}`);
   return { data: t.values(), shape: t.shape };
 };
 
@@ -37,8 +37,8 @@ describe.each(['pabee', 'qexit', 'jei', 'maxprob', 'entropy', 'margin'] as const
         exitLayers: all,
         classes: fixture.classes,
         logits: perLayer(logitsSource, fixture.classes, all),
-        ...(kind === 'qexit' ? { pooled: perLayer(fixture.pooled, hidden, all), weight: weight('palbert.'), lambdaBlocks: 1 } : {}),
-        ...(kind === 'jei' ? { weight: weight('jei.') } : {}),
+        ...(kind === 'qexit' ? { pooled: perLayer(fixture.pooled, hidden, all), weight, weightsPrefix: 'palbert.lambda.', lambdaBlocks: 1 } : {}),
+        ...(kind === 'jei' ? { weight, weightsPrefix: 'jei.gate.{i}.' } : {}),
         ...(kind === 'entropy' ? { normalizedEntropy: true } : {}),
         parameters,
       });

@@ -66,14 +66,14 @@ export function planFor(kind: PolicyPlan['kind'], parameters: Record<string, num
         ...base,
         exits: allLayers,
         head: { kind: 'weights', pool: 'cls', pooler: 'palbert.pooler.', classifier: 'palbert.classifier.', weightsFile: HEADS },
-        policy: { kind, parameters, weightsPrefix: 'palbert.', weightsFile: HEADS, lambdaBlocks: 1 },
+        policy: { kind, parameters, weightsPrefix: 'palbert.lambda.', weightsFile: HEADS, lambdaBlocks: 1 },
       };
     case 'jei':
       return {
         ...base,
         exits: [1, 2, 3, 4, 5],
         head: { kind: 'weights', pool: 'cls', classifier: 'jei.im.{i}.', weightsFile: HEADS },
-        policy: { kind, parameters, weightsPrefix: 'jei.', weightsFile: HEADS },
+        policy: { kind, parameters, weightsPrefix: 'jei.gate.{i}.', weightsFile: HEADS },
       };
     default:
       return {
