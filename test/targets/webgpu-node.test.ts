@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { checkOpSupport, loadBuiltinProfile } from '../../src/targets/index.js';
+import { checkOpSupport, type ElementType, loadBuiltinProfile } from '../../src/targets/index.js';
 import {
   loopGraph,
   loopModel,
@@ -38,7 +38,7 @@ describe('webgpu-native on onnxruntime-node (SwiftShader)', () => {
   it('runs an MLP + Softmax + If on WebGPU with CPU fallback disabled, matching the CPU EP', async () => {
     const model = mlpWithExitModel();
     const profile = await loadBuiltinProfile('webgpu-native');
-    const typeOf = (v: string) => (v === 'cond' ? 'bool' : 'float32') as const;
+    const typeOf = (v: string): ElementType => (v === 'cond' ? 'bool' : 'float32');
     expect(checkOpSupport(opNodesOf(mlpWithExitGraph, typeOf), profile)).toEqual([]);
 
     // threshold 0: always confident, the If takes `then`; threshold 2: never, it re-scores in `else`.
@@ -77,12 +77,10 @@ describe('webgpu-native on onnxruntime-node (SwiftShader)', () => {
     );
 
     const profile = await loadBuiltinProfile('webgpu-native');
-    const typeOf = (v: string) =>
-      (v === 'trips' || v === 'i'
-        ? 'int64'
-        : v.startsWith('c_') || v === 'keep_going'
-          ? 'bool'
-          : 'float32') as 'int64' | 'bool' | 'float32';
+    const typeOf = (v: string): ElementType => {
+      if (v === 'trips' || v === 'i') return 'int64';
+      return v.startsWith('c_') || v === 'keep_going' ? 'bool' : 'float32';
+    };
     const diagnostics = checkOpSupport(opNodesOf(loopGraph, typeOf), profile, { file: 'loop.onnx' });
     // The Loop itself, and (a probed detail) the body's bool Identity: WebGPU has no bool Identity.
     expect(diagnostics.map((d) => [d.code, d.graph?.node])).toEqual([
