@@ -93,9 +93,10 @@ export class CompiledModel {
       if (!tensor) throw new Error(`missing input '${spec.name}'`);
       feeds[spec.name] = toOrtTensor(tensor);
     }
+    // Parameters are plain graph inputs (onnxruntime's JS bindings cannot override initializer defaults),
+    // so every call feeds them: the caller's value, else the manifest's default.
     for (const spec of this.manifest.policy.parameters) {
-      const override = options.params?.[spec.name];
-      if (override !== undefined) feeds[spec.input] = parameterTensor(spec, override);
+      feeds[spec.input] = parameterTensor(spec, options.params?.[spec.name] ?? spec.default);
     }
     const started = performance.now();
     const out = await this.session.run(feeds);

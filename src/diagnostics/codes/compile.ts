@@ -1,6 +1,21 @@
 import type { CatalogEntry } from './entry.js';
 
 export const compileCodes: Record<string, CatalogEntry> = {
+  OR5002: {
+    severity: 'error',
+    title: 'not supported yet',
+    message: 'Offramp cannot compile {what} yet',
+  },
+  OR5003: {
+    severity: 'warning',
+    title: 'fp16 not applied',
+    message: "target '{target}' asks for fp16, which Offramp does not emit yet; it gets the fp32 model",
+  },
+  OR5004: {
+    severity: 'warning',
+    title: 'segmented form not applied',
+    message: "target '{target}' asks for the segmented form, which Offramp does not emit yet; it gets the chain form",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',

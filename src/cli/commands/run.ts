@@ -1,0 +1,132 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type Diagnostic, diagnostic } from '../../diagnostics/index.js';
+import { type NpyArray, parseNpy } from '../../io/index.js';
+import { CompiledModel } from '../../runtime/node-session.js';
+import type { HostTensor } from '../../runtime/tensors.js';
+import { ExitCode } from '../exit-codes.js';
+import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
+
+export interface RunCommandOptions extends OutputOptions {
+  readonly data: string;
+  readonly batch: string;
+  readonly param?: string[];
+  readonly backbone?: string;
+  readonly limit?: string;
+}
+
+async function loadData(dir: string, diagnostics: Diagnostic[]): Promise<Map<string, NpyArray>> {
+  const arrays = new Map<string, NpyArray>();
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.npy')).sort();
+  } catch (error) {
+    diagnostics.push(diagnostic('OR7001', { file: dir, reason: (error as Error).message }, { graph: { file: dir } }));
+    return arrays;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    const { array, diagnostics: problems } = parseNpy(await readFile(path), path);
+    diagnostics.push(...problems);
+    if (array) arrays.set(name.slice(0, -4), array);
+  }
+  return arrays;
+}
+
+function rows(array: NpyArray, start: number, count: number): HostTensor {
+  const width = array.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = array.data.slice(start * width, (start + count) * width);
+  const elementType = array.dtype === 'int64' ? 'int64' : array.dtype === 'float64' ? 'float64' : 'float32';
+  return { elementType, dims: [count, ...array.shape.slice(1)], data: data as HostTensor['data'] };
+}
+
+function parseParams(pairs: readonly string[] | undefined, diagnostics: Diagnostic[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs ?? []) {
+    const [name, value] = pair.split('=');
+    const n = Number(value);
+    if (!name || value === undefined || !Number.isFinite(n)) {
+      diagnostics.push(diagnostic('OR7003', { file: pair, reason: 'parameters are given as name=number, e.g. --param patience=3' }));
+    } else out[name] = n;
+  }
+  return out;
+}
+
+/** Runs a compiled artifact over a folder of `.npy` inputs; prints accuracy, exits and measured speed-up. */
+export async function runCommand(artifact: string, options: RunCommandOptions): Promise<number> {
+  const diagnostics: Diagnostic[] = [];
+  const params = parseParams(options.param, diagnostics);
+  const data = await loadData(options.data, diagnostics);
+  let model: CompiledModel | undefined;
+  try {
+    model = await CompiledModel.load(artifact, { intraOpNumThreads: 1 });
+  } catch (error) {
+    diagnostics.push(diagnostic('OR7003', { file: artifact, reason: (error as Error).message }, { graph: { file: artifact } }));
+  }
+  const missing = model?.manifest.inputs.filter((i) => !data.has(i.name)) ?? [];
+  for (const m of missing) diagnostics.push(diagnostic('OR7003', { file: options.data, reason: `no ${m.name}.npy for model input '${m.name}'` }, { graph: { file: options.data } }));
+  if (!model || diagnostics.some((d) => d.severity === 'error')) {
+    if (options.json) printJson('run', diagnostics, null);
+    return printDiagnostics(diagnostics, options);
+  }
+  const manifest = model.manifest;
+  const first = data.get(manifest.inputs[0]!.name)!;
+  const total = Math.min(first.shape[0]!, options.limit ? Number(options.limit) : Number.POSITIVE_INFINITY);
+  const batch = Math.max(1, Number(options.batch) || 1);
+  const labels = data.get('labels');
+  let correct = 0;
+  let compiledMs = 0;
+  for (let start = 0; start < total; start += batch) {
+    const n = Math.min(batch, total - start);
+    const feeds = Object.fromEntries(manifest.inputs.map((i) => [i.name, rows(data.get(i.name)!, start, n)]));
+    const out = await model.run(feeds, { params });
+    compiledMs += out.telemetry.wallMs;
+    if (labels) for (let b = 0; b < n; b++) if (BigInt(out.predictions[b]!) === BigInt(labels.data[start + b] as bigint | number)) correct++;
+  }
+  let backboneMs: number | undefined;
+  if (options.backbone) {
+    const session = await ort.InferenceSession.create(options.backbone, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    backboneMs = 0;
+    for (let start = 0; start < total; start += batch) {
+      const n = Math.min(batch, total - start);
+      const feeds = Object.fromEntries(
+        manifest.inputs.map((i) => {
+          const t = rows(data.get(i.name)!, start, n);
+          return [i.name, new ort.Tensor(t.elementType as 'int64', t.data as BigInt64Array, [...t.dims])];
+        }),
+      );
+      const began = performance.now();
+      await session.run(feeds);
+      backboneMs += performance.now() - began;
+    }
+    await session.release();
+  }
+  const stats = model.stats();
+  await model.release();
+  const result = {
+    examples: total,
+    batch,
+    accuracy: labels ? correct / total : undefined,
+    exitHistogram: stats.exitHistogram,
+    meanExitLayer: stats.meanExitLayer,
+    estimatedSpeedup: stats.estimatedSpeedup,
+    compiledMs,
+    ...(backboneMs !== undefined ? { backboneMs, measuredSpeedup: backboneMs / compiledMs } : {}),
+  };
+  if (options.json) {
+    printJson('run', diagnostics, result);
+    return ExitCode.ok;
+  }
+  const lines = [
+    `${manifest.name}: ${total} examples, batch ${batch}, policy ${manifest.policy.kind}`,
+    ...(result.accuracy !== undefined ? [`accuracy          ${(result.accuracy * 100).toFixed(2)}%`] : []),
+    `exit histogram    ${stats.exitHistogram.map((c, k) => `L${k + 1}:${c}`).join('  ')}`,
+    `mean exit layer   ${stats.meanExitLayer.toFixed(2)} of ${manifest.layers} (ideal speed-up ${stats.estimatedSpeedup.toFixed(2)}x)`,
+    ...(backboneMs !== undefined
+      ? [`measured speed-up ${(backboneMs / compiledMs).toFixed(2)}x (backbone ${backboneMs.toFixed(0)} ms, compiled ${compiledMs.toFixed(0)} ms)`]
+      : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return printDiagnostics(diagnostics, options);
+}

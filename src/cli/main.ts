@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
+import { COMPILER_ID } from '../compiler/index.js';
+import { compileCommand } from './commands/compile.js';
+import { inspectCommand } from './commands/inspect.js';
+import { runCommand } from './commands/run.js';
+import { ExitCode } from './exit-codes.js';
+import { useColor } from './output.js';
+
+/** Runs a command; any exception is a bug in Offramp: exit 3 with a short message, never a stack trace. */
+function guarded<A extends unknown[]>(action: (...args: A) => Promise<number>, debug: () => boolean) {
+  return async (...args: A) => {
+    try {
+      process.exitCode = await action(...args);
+    } catch (error) {
+      const d = diagnostic('OR9001', { detail: (error as Error).message ?? String(error) });
+      process.stderr.write(`${formatDiagnostic(d)}\n`);
+      if (debug()) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+      process.exitCode = ExitCode.internal;
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('offramp')
+    .description('Compile early-exit neural networks from .ramp files and ONNX backbones.')
+    .version(COMPILER_ID.split(' ')[1]!, '-v, --version')
+    .option('--json', 'machine-readable output on stdout', false)
+    .option('--debug', 'verify the IR after every pass; show stack traces of internal errors', false)
+    .showHelpAfterError()
+    .exitOverride();
+  const common = () => ({ json: program.opts().json as boolean, color: useColor() });
+  const debug = () => program.opts().debug as boolean;
+
+  program
+    .command('compile')
+    .description('compile a .ramp file into models, a manifest and a report')
+    .argument('<file>', 'the .ramp file')
+    .option('-o, --out <dir>', 'output directory (one folder per model)', 'out')
+    .option('-t, --target <name...>', 'only these targets (cpu, cuda, webgpu)')
+    .option('--print-ir-after <passes>', "print the IR after these passes (comma-separated, or 'all')")
+    .option('--dry-run', 'compile but write nothing', false)
+    .action(guarded((file: string, o: Record<string, unknown>) => compileCommand(file, { ...common(), ...(o as object), debug: debug() } as never), debug));
+
+  program
+    .command('inspect')
+    .description("show a model's inputs, outputs, ops and discovered layers")
+    .argument('<model>', 'an .onnx file')
+    .option('--layers <pattern>', 'layer name pattern with {i}')
+    .action(guarded((file: string, o: Record<string, unknown>) => inspectCommand(file, { ...common(), ...(o as object) }), debug));
+
+  program
+    .command('run')
+    .description('run a compiled artifact on .npy inputs; report accuracy, exits and speed-up')
+    .argument('<artifact>', 'a compiled model directory (with manifest.json)')
+    .requiredOption('-d, --data <dir>', 'folder with one <input>.npy per model input, and optionally labels.npy')
+    .option('-b, --batch <n>', 'batch size', '1')
+    .option('-p, --param <name=value...>', 'override a policy parameter, e.g. patience=3')
+    .option('--backbone <onnx>', 'also time the original backbone on the same data, side by side')
+    .option('--limit <n>', 'use only the first n examples')
+    .action(guarded((artifact: string, o: Record<string, unknown>) => runCommand(artifact, { ...common(), ...(o as object) } as never), debug));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

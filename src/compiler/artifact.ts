@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ElementType, type Model, elementTypeName } from '../ir/index.js';
+import { OUTPUT_NAMES, UNIFORM_INPUT, parameterInputName } from '../passes/insert-policy.js';
+import type { CompilePlan } from '../passes/plan.js';
+import { policySpecs } from '../policies/index.js';
+import type { ArtifactTarget, ElementType as ManifestType, Manifest, TensorSpec } from '../runtime/manifest.js';
+import { MANIFEST_FORMAT_VERSION } from '../runtime/manifest.js';
+
+export const COMPILER_ID = 'offramp 0.1.0';
+
+/** A file an emitter produced; writing happens in one separate, atomic step. */
+export interface GeneratedFile {
+  /** Relative to the artifact directory. */
+  readonly path: string;
+  readonly contents: Uint8Array | string;
+}
+
+export interface TargetRequest {
+  readonly target: ArtifactTarget['target'];
+  readonly form: ArtifactTarget['form'];
+  readonly precision: ArtifactTarget['precision'];
+}
+
+const EXECUTION_PROVIDERS: Readonly<Record<ArtifactTarget['target'], string[]>> = {
+  cpu: ['cpu'],
+  cuda: ['cuda', 'cpu'],
+  webgpu: ['webgpu'],
+};
+
+function manifestType(code: number): ManifestType {
+  const name = elementTypeName(code);
+  return (['float32', 'float16', 'float64', 'int64', 'int32', 'bool'].includes(name) ? name : 'float32') as ManifestType;
+}
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+function tensorSpec(name: string, elementType: number, shape: readonly (number | string | undefined)[] | undefined): TensorSpec {
+  return { name, elementType: manifestType(elementType), shape: (shape ?? []).map((d, k) => d ?? `d${k}`) };
+}
+
+/**
+ * The artifact of one compiled model: the model file, its manifest and a short report. Pure: the same
+ * inputs give byte-identical files (no timestamps, no absolute paths).
+ */
+export function artifactFiles(options: {
+  readonly plan: CompilePlan;
+  readonly model: Model;
+  readonly bytes: Uint8Array;
+  readonly layers: number;
+  readonly exits: readonly number[];
+  readonly targets: readonly TargetRequest[];
+  readonly rampFile: string;
+  readonly classes?: readonly string[];
+  readonly statistics: Record<string, Record<string, number>>;
+}): GeneratedFile[] {
+  const { plan, model } = options;
+  const spec = policySpecs[plan.policy.kind];
+  const parameterInputs = new Set(spec.parameters.map((p) => parameterInputName(p.name)));
+  const inputs = model.graph.inputs
+    .filter((v) => !parameterInputs.has(v.name) && v.name !== UNIFORM_INPUT && !model.graph.initializers.has(v.name))
+    .map((v) => tensorSpec(v.name, v.type?.elementType ?? ElementType.float32, v.type?.shape));
+  const out = (name: string) => {
+    const v = model.graph.outputs.find((o) => o.name === name)!;
+    return tensorSpec(name, v.type?.elementType ?? ElementType.float32, v.type?.shape);
+  };
+  const base = join(options.rampFile, '..');
+  const sources: Record<string, string> = {
+    [relative(base, options.rampFile) || options.rampFile]: sha256(readFileSync(options.rampFile)),
+    [relative(base, plan.backbone)]: sha256(readFileSync(plan.backbone)),
+  };
+  if (plan.head.kind === 'weights') sources[relative(base, plan.head.weightsFile)] = sha256(readFileSync(plan.head.weightsFile));
+  if (plan.policy.weightsFile) sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
+  const modelFile = 'model.onnx';
+  const manifest: Manifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    compiler: COMPILER_ID,
+    name: plan.name,
+    policy: {
+      kind: plan.policy.kind,
+      minExit: plan.minExit,
+      parameters: spec.parameters.map((p) => ({
+        name: p.name,
+        input: parameterInputName(p.name),
+        elementType: p.dtype as ManifestType,
+        default: plan.policy.parameters[p.name] ?? p.default,
+        description: p.description,
+        ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
+        ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
+        ...(p.integer ? { integer: true } : {}),
+      })),
+    },
+    layers: options.layers,
+    exits: options.exits,
+    inputs,
+    outputs: { logits: out(OUTPUT_NAMES.logits), exitLayer: out(OUTPUT_NAMES.exitLayer), confidence: out(OUTPUT_NAMES.confidence) },
+    ...(options.classes ? { classes: options.classes } : {}),
+    targets: options.targets.map((t) => ({
+      target: t.target,
+      form: 'chain',
+      // fp16 conversion is not implemented yet: CUDA gets the fp32 chain model (reported as a warning).
+      precision: 'fp32',
+      models: [modelFile],
+      executionProviders: EXECUTION_PROVIDERS[t.target],
+      sessionOptions: {},
+      placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
+    })),
+    sources,
+  };
+  const report = [
+    `# ${plan.name}`,
+    '',
+    `Generated by ${COMPILER_ID}. Do not edit.`,
+    '',
+    `- policy: ${plan.policy.kind} (${spec.parameters.map((p) => `${p.name} = ${plan.policy.parameters[p.name] ?? p.default}`).join(', ') || 'no parameters'}), min_exit ${plan.minExit}`,
+    `- backbone layers: ${options.layers}; exits after layers ${options.exits.join(', ')}`,
+    `- graph: ${model.graph.nodes.length} top-level nodes, ${options.statistics['make-conditional']?.['if-nodes'] ?? 0} conditional segments`,
+    '',
+    '| pass | statistics |',
+    '|---|---|',
+    ...Object.entries(options.statistics).map(([pass, s]) => `| ${pass} | ${Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    '',
+  ].join('\n');
+  return [
+    { path: modelFile, contents: options.bytes },
+    { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
+    { path: 'report.md', contents: report },
+  ];
+}

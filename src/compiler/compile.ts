@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
+import { isSamePath, writeFileAtomic } from '../io/index.js';
+import { discoverLayers, readModel } from '../ir/index.js';
+import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
+import type { CheckedModel } from '../parser/ast.js';
+import { type GeneratedFile, type TargetRequest, artifactFiles } from './artifact.js';
+import { loadRamp } from './front-end.js';
+import { planFromModel } from './plan-from-ast.js';
+
+export interface CompileOptions {
+  /** The `.ramp` file (its directory anchors relative paths). */
+  readonly file: string;
+  /** Source text to use instead of reading `file` (editors, tests). */
+  readonly source?: string;
+  /** Each model is written to `outDir/<model name>/`. */
+  readonly outDir: string;
+  /** Restrict to these targets (default: the targets the file declares). */
+  readonly targets?: readonly TargetRequest['target'][];
+  /** Verify the IR after every pass. */
+  readonly debug?: boolean;
+  readonly printIrAfter?: PipelineOptions['printIrAfter'];
+  readonly log?: (text: string) => void;
+  /** Compute everything but write nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface CompiledArtifact {
+  readonly name: string;
+  readonly directory: string;
+  readonly files: readonly GeneratedFile[];
+}
+
+export interface CompileResult {
+  readonly diagnostics: Diagnostic[];
+  readonly artifacts: CompiledArtifact[];
+}
+
+/** Every file the user gave, which no output may ever replace. */
+function inputsOf(model: CheckedModel, file: string): string[] {
+  const paths = [file, model.backbone.path.resolved];
+  if (model.exits.weights) paths.push(model.exits.weights.file.resolved);
+  return paths;
+}
+
+async function compileModel(model: CheckedModel, options: CompileOptions, diagnostics: Diagnostic[]): Promise<CompiledArtifact | undefined> {
+  const backbone = await readModel(model.backbone.path.resolved);
+  diagnostics.push(...backbone.diagnostics);
+  if (!backbone.model) return undefined;
+  const spec = model.backbone.layers?.spec;
+  const found = discoverLayers(backbone.model, {
+    file: model.backbone.path.resolved,
+    ...(spec?.kind === 'PatternLayers' ? { pattern: spec.pattern.value } : {}),
+  });
+  if (found.layers.length === 0) {
+    diagnostics.push(...found.diagnostics.map((d) => ({ ...d, span: model.backbone.layers?.loc ?? model.backbone.path.loc })));
+    return undefined;
+  }
+  const plan = planFromModel(model, found.layers.length, diagnostics);
+  if (!plan) return undefined;
+  const pipeline = await runChainPipeline(plan, {
+    verifyEach: options.debug ?? false,
+    ...(options.printIrAfter ? { printIrAfter: options.printIrAfter } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  // Errors from the passes point at the model; attach the `.ramp` span of the model for the code frame.
+  diagnostics.push(...pipeline.diagnostics.map((d) => (d.span ? d : { ...d, related: [...d.related, { message: `while compiling model '${plan.name}'`, span: model.name.loc }] })));
+  if (!pipeline.model || !pipeline.bytes || hasErrors(pipeline.diagnostics)) return undefined;
+  const declared = model.targets.length > 0
+    ? model.targets.map((t) => ({ target: t.name, form: t.form?.value ?? 'chain', precision: t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32') }))
+    : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
+  const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
+  for (const t of model.targets) {
+    if ((t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32')) === 'fp16') {
+      diagnostics.push(diagnostic('OR5003', { target: t.name }, { span: t.loc }));
+    }
+    if (t.form?.value === 'segmented') diagnostics.push(diagnostic('OR5004', { target: t.name }, { span: t.form.loc }));
+  }
+  const directory = resolve(options.outDir, plan.name);
+  const files = artifactFiles({
+    plan,
+    model: pipeline.model,
+    bytes: pipeline.bytes,
+    layers: pipeline.layers,
+    exits: pipeline.exits.map((e) => e.layer),
+    targets,
+    rampFile: resolve(options.file),
+    statistics: pipeline.statistics,
+  });
+  const protectedPaths = inputsOf(model, options.file);
+  for (const f of files) {
+    const path = resolve(directory, f.path);
+    if (isSamePath(path, protectedPaths)) {
+      diagnostics.push(diagnostic('OR7002', { file: path }, { span: model.name.loc }));
+      return undefined;
+    }
+  }
+  return { name: plan.name, directory, files };
+}
+
+/**
+ * The programmatic API: compiles every model of a `.ramp` file. Never exits the process and never throws
+ * for user errors; nothing is written unless every model compiled.
+ */
+export async function compile(options: CompileOptions): Promise<CompileResult> {
+  const { models, diagnostics } = await loadRamp(options.file, options.source);
+  const artifacts: CompiledArtifact[] = [];
+  for (const model of models) {
+    const artifact = await compileModel(model, options, diagnostics);
+    if (artifact) artifacts.push(artifact);
+  }
+  if (hasErrors(diagnostics)) return { diagnostics, artifacts: [] };
+  if (!options.dryRun) {
+    for (const a of artifacts) for (const f of a.files) await writeFileAtomic(resolve(a.directory, f.path), f.contents);
+  }
+  return { diagnostics, artifacts };
+}

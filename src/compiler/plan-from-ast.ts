@@ -1,0 +1,118 @@
+import { type Diagnostic, type SourceSpan, diagnostic } from '../diagnostics/index.js';
+import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
+import type { CheckedModel, ExitSelection, PolicyModule, WeightsDecl } from '../parser/ast.js';
+
+const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
+
+/** Resolves the exit selection against the backbone's layer count; exits past the last layer are errors. */
+export function resolveExits(selection: ExitSelection, layers: number, diagnostics: Diagnostic[]): number[] {
+  let exits: number[];
+  switch (selection.kind) {
+    case 'ExitAll':
+      exits = Array.from({ length: layers }, (_, k) => k + 1);
+      break;
+    case 'ExitEvery':
+      exits = [];
+      for (let l = selection.step.value; l <= layers; l += selection.step.value) exits.push(l);
+      break;
+    case 'ExitRange':
+      exits = [];
+      for (let l = selection.from.value; l <= selection.to.value; l++) exits.push(l);
+      break;
+    case 'ExitList':
+      exits = selection.layers.map((n) => n.value);
+      break;
+  }
+  for (const layer of exits) {
+    if (layer > layers) diagnostics.push(diagnostic('OR3005', { layer, layers }, { span: selection.loc }));
+  }
+  return [...new Set(exits)].filter((l) => l >= 1 && l <= layers).sort((a, b) => a - b);
+}
+
+function keyOf(weights: WeightsDecl | undefined, component: string | undefined): string | undefined {
+  return weights?.keys.find((k) => (k.component ?? 'linear') === (component ?? 'linear'))?.template.value;
+}
+
+function moduleWeights(module: PolicyModule | undefined): { file?: string; prefix?: string } {
+  const w = module?.weights;
+  return w ? { file: w.file.resolved, ...(w.keys[0] ? { prefix: w.keys[0].template.value } : {}) } : {};
+}
+
+/** Lowers a checked `.ramp` model to the plan the passes run on, reporting what the compiler cannot do yet. */
+export function planFromModel(model: CheckedModel, layerCount: number, diagnostics: Diagnostic[]): CompilePlan | undefined {
+  const before = diagnostics.length;
+  const layers = model.backbone.layers?.spec;
+  if (layers?.kind === 'CutLayers') diagnostics.push(unsupported('explicit cut tensors (use a name pattern or auto)', layers.loc));
+  const exits = resolveExits(model.exits.selection, layerCount, diagnostics);
+
+  let head: HeadPlan | undefined;
+  const e = model.exits;
+  if (e.fromOutputs) {
+    head = { kind: 'outputs', outputTemplate: e.fromOutputs.value };
+  } else {
+    const pool = e.pool?.mode ?? 'cls';
+    const classifier = e.head?.classifier;
+    if (pool === 'none') diagnostics.push(unsupported("pool none (a classifier head needs one vector per sample)", e.pool!.loc));
+    if (classifier && classifier.kind !== 'LinearHead') diagnostics.push(unsupported(`${classifier.kind === 'MlpHead' ? 'mlp' : 'mamba'} exit heads`, classifier.loc));
+    const classifierKey = keyOf(e.weights, 'linear');
+    const poolerKey = e.head?.pooler ? keyOf(e.weights, 'pooler') : undefined;
+    if (e.weights && classifierKey && pool !== 'none') {
+      head = {
+        kind: 'weights',
+        pool,
+        classifier: classifierKey,
+        weightsFile: e.weights.file.resolved,
+        ...(poolerKey ? { pooler: poolerKey } : {}),
+      };
+    }
+  }
+
+  const p = model.policy;
+  const parameters: Record<string, number> = {};
+  let policy: PolicyPlan | undefined;
+  switch (p.name) {
+    case 'pabee':
+      if (p.patience) parameters.patience = p.patience.value;
+      if (p.regressionThreshold) diagnostics.push(unsupported('PABEE for regression heads', p.regressionThreshold.loc));
+      policy = { kind: 'pabee', parameters };
+      break;
+    case 'qexit':
+    case 'pondernet': {
+      if (p.name === 'qexit' && p.q) parameters.q = p.q.value;
+      const arch = p.lambda?.architecture;
+      const blocks = arch?.kind === 'MlpHead' ? (arch.layers?.value ?? 1) : undefined;
+      const w = moduleWeights(p.lambda);
+      policy = { kind: p.name, parameters, ...(w.file ? { weightsFile: w.file } : {}), ...(w.prefix ? { weightsPrefix: w.prefix } : {}), ...(blocks !== undefined ? { lambdaBlocks: blocks } : {}) };
+      break;
+    }
+    case 'jei': {
+      if (p.threshold) parameters.threshold = p.threshold.value;
+      const w = moduleWeights(p.gates);
+      policy = { kind: 'jei', parameters, ...(w.file ? { weightsFile: w.file } : {}), ...(w.prefix ? { weightsPrefix: w.prefix } : {}) };
+      break;
+    }
+    case 'maxprob':
+    case 'margin':
+      if (p.threshold) parameters.threshold = p.threshold.value;
+      policy = { kind: p.name, parameters };
+      break;
+    case 'entropy':
+      if (p.threshold) parameters.threshold = p.threshold.value;
+      if (p.thresholds) diagnostics.push(unsupported('per-layer entropy thresholds', p.thresholds.loc));
+      policy = { kind: 'entropy', parameters, ...(p.normalized ? { normalizedEntropy: p.normalized.value } : {}) };
+      break;
+    case 'mamba':
+      diagnostics.push(unsupported('the Mamba exit classifier (DYNAMAX) on encoder backbones', p.nameLoc));
+      break;
+  }
+  if (diagnostics.length > before || !head || !policy) return undefined;
+  return {
+    name: model.name.value,
+    backbone: model.backbone.path.resolved,
+    ...(layers?.kind === 'PatternLayers' ? { layerPattern: layers.pattern.value } : {}),
+    exits,
+    head,
+    policy,
+    minExit: p.minExit?.value ?? 1,
+  };
+}
