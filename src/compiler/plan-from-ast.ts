@@ -1,5 +1,6 @@
 import { type Diagnostic, type SourceSpan, diagnostic } from '../diagnostics/index.js';
 import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
+import { policySpecs } from '../policies/index.js';
 import type { CheckedModel, ExitSelection, PolicyModule, WeightsDecl } from '../parser/ast.js';
 
 const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
@@ -36,6 +37,29 @@ function keyOf(weights: WeightsDecl | undefined, component: string | undefined):
 function moduleWeights(module: PolicyModule | undefined): { file?: string; prefix?: string } {
   const w = module?.weights;
   return w ? { file: w.file.resolved, ...(w.keys[0] ? { prefix: w.keys[0].template.value } : {}) } : {};
+}
+
+/** Holds each run-time parameter to the range its policy specification declares. */
+function checkParameterRanges(policy: PolicyPlan, model: CheckedModel, diagnostics: Diagnostic[]): void {
+  const spec = policySpecs[policy.kind];
+  for (const decl of spec.parameters) {
+    const value = policy.parameters[decl.name];
+    if (value === undefined) continue;
+    const low = decl.minimum;
+    const high = decl.maximum;
+    const bad =
+      (decl.integer && !Number.isInteger(value)) ||
+      (low !== undefined && (decl.exclusive ? value <= low : value < low)) ||
+      (high !== undefined && (decl.exclusive ? value >= high : value > high));
+    if (!bad) continue;
+    const range = decl.integer
+      ? `a whole number of at least ${low ?? 0}`
+      : high !== undefined
+        ? `${decl.exclusive ? 'strictly ' : ''}between ${low ?? 0} and ${high}`
+        : `at least ${low ?? 0}`;
+    const param = model.policy.params.find((p) => p.name === decl.name);
+    diagnostics.push(diagnostic('OR5005', { name: decl.name, policy: policy.kind, range, value }, { span: param?.value.loc ?? model.policy.loc }));
+  }
 }
 
 /** Lowers a checked `.ramp` model to the plan the passes run on, reporting what the compiler cannot do yet. */
@@ -105,6 +129,7 @@ export function planFromModel(model: CheckedModel, layerCount: number, diagnosti
       diagnostics.push(unsupported('the Mamba exit classifier (DYNAMAX) on encoder backbones', p.nameLoc));
       break;
   }
+  if (policy) checkParameterRanges(policy, model, diagnostics);
   if (diagnostics.length > before || !head || !policy) return undefined;
   return {
     name: model.name.value,

@@ -16,6 +16,11 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'segmented form not applied',
     message: "target '{target}' asks for the segmented form, which Offramp does not emit yet; it gets the chain form",
   },
+  OR5005: {
+    severity: 'error',
+    title: 'parameter out of range',
+    message: "'{name}' of policy '{policy}' must be {range}, got {value}",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
