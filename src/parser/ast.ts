@@ -57,7 +57,8 @@ export interface CallLiteral extends AstNode {
   readonly weights?: WeightsDecl;
 }
 
-export type Value = StringLiteral | NumberLiteral | NameLiteral | ListLiteral | CallLiteral;
+/** A weights clause used as a value, e.g. `gates: weights "heads.safetensors" key "jei.gate.{i}."`. */
+export type Value = StringLiteral | NumberLiteral | NameLiteral | ListLiteral | CallLiteral | WeightsDecl;
 
 /** `name: value` inside a parameter block or a call. */
 export interface Param extends AstNode {
