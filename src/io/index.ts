@@ -1,3 +1,12 @@
 export { isSamePath, writeFileAtomic } from './atomic-write.js';
-export { encodeNpy, type NpyArray, type NpyData, type NpyDtype, parseNpy } from './npy.js';
+export {
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  type NpyReadResult,
+  parseNpy,
+  readNpy,
+  writeNpy,
+} from './npy.js';
 export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';

@@ -8,5 +8,19 @@ export const cliCodes: Record<string, CatalogEntry> = {
     message: "refusing to write '{file}': it is one of the inputs. Choose another output directory.",
   },
   OR7003: { severity: 'error', title: 'bad data file', message: "cannot use data file '{file}': {reason}" },
-  OR7101: { severity: 'error', title: 'malformed .npy file', message: "'{file}' is not a usable .npy file: {reason}" },
+  OR7101: {
+    severity: 'error',
+    title: 'malformed .npy file',
+    message: "'{file}' is not a usable .npy file: {reason}",
+  },
+  OR7102: {
+    severity: 'error',
+    title: 'unsupported .npy dtype',
+    message: "'{file}' holds dtype '{descr}', which is not supported (supported: {supported})",
+  },
+  OR7103: {
+    severity: 'error',
+    title: 'Fortran-order .npy array',
+    message: "'{file}' stores its array in Fortran order; save it in C order (np.ascontiguousarray) instead",
+  },
 };
