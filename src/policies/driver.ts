@@ -19,8 +19,10 @@ export interface DriverRules {
 }
 
 /**
- * The rules every policy shares, written once for both interpretations: `min_exit`, the last exit
- * always exits, and a sample that has exited keeps its first exit while the rest of the batch goes on.
+ * The rules every policy shares, written once for every interpretation: no exit before `min_exit`, the
+ * last exit always exits, and a sample that has exited keeps its first exit (logits, layer, confidence)
+ * while the rest of the batch goes on. The policy's state keeps updating before `min_exit` (PABEE's
+ * counter counts from the first exit, as in the original code).
  */
 export function driverStep<T>(
   ops: PolicyOps<T>,
@@ -29,17 +31,23 @@ export function driverStep<T>(
   exit: ExitContext,
   rules: DriverRules,
 ): Carried<T> {
-  const last = exit.exitIndex === exit.exitCount - 1;
-  // A [B]-shaped zero, so that every carried value has one entry per sample even at the first exit.
-  const perSampleZero = ops.zerosLike(current.confidence);
-  const wants = last
-    ? ops.equal(perSampleZero, perSampleZero)
-    : exit.layer < rules.minExit
-      ? ops.not(ops.equal(perSampleZero, perSampleZero))
-      : ops.or(current.exit, ops.not(ops.equal(perSampleZero, perSampleZero)));
-  const layerHere = ops.add(ops.cast(perSampleZero, 'int64'), ops.constant(exit.layer, 'int64'));
+  // [B]-shaped constants, so every carried value has one entry per sample from the first exit on.
+  const zeros = ops.zerosLike(current.confidence);
+  const allTrue = ops.equal(zeros, zeros);
+  const wants =
+    exit.exitIndex === exit.exitCount - 1
+      ? allTrue
+      : exit.layer < rules.minExit
+        ? ops.not(allTrue)
+        : current.exit;
+  const layerHere = ops.add(ops.cast(zeros, 'int64'), ops.constant(exit.layer, 'int64'));
   if (!carried) {
-    return { exited: wants, logits: current.logits, layer: layerHere, confidence: current.confidence };
+    return {
+      exited: ops.and(wants, allTrue),
+      logits: current.logits,
+      layer: layerHere,
+      confidence: current.confidence,
+    };
   }
   const keep = carried.exited;
   return {

@@ -1,15 +1,44 @@
-export type { DType, PolicyOps } from './ops.js';
+export type { DType, PolicyOps, ReduceOptions } from './ops.js';
 export type {
   ExitContext,
+  HeadOutputName,
   HeadOutputs,
+  OptionDecl,
   ParameterDecl,
   PolicyKind,
+  PolicyOptions,
   PolicySpec,
   PolicyState,
+  StateDecl,
   StepResult,
   WeightDecl,
+  WeightDims,
 } from './spec.js';
-export { entropy, jei, margin, maxprob, pabee, policySpecs, pondernet, qexit } from './policies.js';
+export { stateLayout, weightKey, weightsAt } from './spec.js';
+export {
+  entropy,
+  jei,
+  mamba,
+  margin,
+  maxprob,
+  pabee,
+  policyKinds,
+  policySpecs,
+  pondernet,
+  qexit,
+} from './registry.js';
 export { type Carried, type DriverRules, driverStep } from './driver.js';
-export { type NumTensor, NumericOps, tensor } from './numeric-ops.js';
-export { type EvaluationInput, type EvaluationResult, evaluatePolicy } from './evaluate.js';
+export { type NumericSources, type NumTensor, NumericOps, scalar, tensor } from './numeric-ops.js';
+export { type IntAttributes, ONNX_ELEMENT_TYPE, type OnnxEmitter, OnnxOps } from './onnx-lowering.js';
+export type { ParameterValues } from './parameters.js';
+export { type DecisionInput, runDecisions } from './decisions.js';
+export {
+  type EvaluationInput,
+  type EvaluationResult,
+  type ExitHeadData,
+  evaluatePolicy,
+  type Recording,
+  recordSignals,
+  type SignalInput,
+} from './evaluate.js';
+export { recordingFromSignals, type SimulationOptions, type SimulationResult, simulate } from './simulate.js';
