@@ -155,7 +155,12 @@ export type LayerSpec =
 
 export type ExitSelection =
   | { readonly kind: 'ExitList'; readonly loc: SourceSpan; readonly layers: readonly NumberLiteral[] }
-  | { readonly kind: 'ExitRange'; readonly loc: SourceSpan; readonly from: NumberLiteral; readonly to: NumberLiteral }
+  | {
+      readonly kind: 'ExitRange';
+      readonly loc: SourceSpan;
+      readonly from: NumberLiteral;
+      readonly to: NumberLiteral;
+    }
   /** Layers k, 2k, 3k, ... up to the last layer. */
   | { readonly kind: 'ExitEvery'; readonly loc: SourceSpan; readonly step: NumberLiteral }
   /** Every layer (or, with `from outputs`, every layer whose output exists). */

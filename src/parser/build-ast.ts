@@ -28,7 +28,14 @@ export const POOL_MODES: readonly A.PoolMode[] = ['cls', 'mean', 'last', 'none']
 export const ACTIVATIONS: readonly A.Activation[] = ['tanh', 'relu', 'gelu', 'sigmoid'];
 export const TARGET_NAMES: readonly A.TargetName[] = ['cpu', 'cuda', 'webgpu'];
 export const HEAD_NAMES = ['pooler', 'linear', 'mlp', 'mamba'] as const;
-export const WEIGHT_COMPONENTS: readonly A.WeightComponent[] = ['pooler', 'linear', 'mlp', 'mamba', 'lambda', 'gate'];
+export const WEIGHT_COMPONENTS: readonly A.WeightComponent[] = [
+  'pooler',
+  'linear',
+  'mlp',
+  'mamba',
+  'lambda',
+  'gate',
+];
 export const CONFIDENCE_MEASURES: readonly A.ConfidenceMeasure[] = ['maxprob', 'margin', 'entropy'];
 
 class Builder implements DecodeContext {
@@ -65,7 +72,8 @@ class Builder implements DecodeContext {
   number(token: IToken): A.NumberLiteral {
     const loc = this.span(token);
     const value = Number(token.image);
-    if (!Number.isFinite(value)) this.diagnostics.push(diagnostic('OR1006', { text: token.image }, { span: loc }));
+    if (!Number.isFinite(value))
+      this.diagnostics.push(diagnostic('OR1006', { text: token.image }, { span: loc }));
     return { kind: 'Number', loc, value: Number.isFinite(value) ? value : 0, raw: token.image };
   }
 
@@ -173,7 +181,11 @@ class Builder implements DecodeContext {
       spec = { kind: 'PatternLayers', loc: pattern.loc, pattern };
     } else {
       const list = c.stringList![0]!;
-      spec = { kind: 'CutLayers', loc: joinSpans(this.span(c.CutsKw![0]!), nodeSpan(this.file, list)), cuts: this.strings(list) };
+      spec = {
+        kind: 'CutLayers',
+        loc: joinSpans(this.span(c.CutsKw![0]!), nodeSpan(this.file, list)),
+        cuts: this.strings(list),
+      };
     }
     return { kind: 'Layers', loc, spec };
   }
@@ -225,13 +237,22 @@ class Builder implements DecodeContext {
       }
       return { kind: 'Pool', loc, mode: word.image as A.PoolMode, modeLoc: this.span(word) };
     }
-    if (c.HeadKw) return this.head(cst, (c.call ?? []).map((k) => this.call(k)));
+    if (c.HeadKw)
+      return this.head(
+        cst,
+        (c.call ?? []).map((k) => this.call(k)),
+      );
     return this.weights(c.weights![0]!);
   }
 
   call(cst: C.CallCstNode): A.CallLiteral {
     const params: A.Param[] = (cst.children.param ?? []).map((p) => this.param(p));
-    return { kind: 'Call', loc: nodeSpan(this.file, cst), callee: this.name(cst.children.Word[0]!), args: params };
+    return {
+      kind: 'Call',
+      loc: nodeSpan(this.file, cst),
+      callee: this.name(cst.children.Word[0]!),
+      args: params,
+    };
   }
 
   /** `head [pooler +] classifier`: the pooler is optional and first, the classifier last and only one. */
@@ -244,12 +265,16 @@ class Builder implements DecodeContext {
       const name = call.callee.value;
       if (name === 'pooler') {
         if (k !== 0 || pooler) ok = this.invalidHead('the pooler comes first, once', call.loc);
-        else if (call.args.length > 0) ok = this.invalidHead('the pooler takes no parameters', call.args[0]!.loc);
+        else if (call.args.length > 0)
+          ok = this.invalidHead('the pooler takes no parameters', call.args[0]!.loc);
         else pooler = { kind: 'Pooler', loc: call.loc };
         continue;
       }
       if (classifier) {
-        ok = this.invalidHead(`only one classifier per head; '${name}' follows '${classifierName(classifier)}'`, call.loc);
+        ok = this.invalidHead(
+          `only one classifier per head; '${name}' follows '${classifierName(classifier)}'`,
+          call.loc,
+        );
         continue;
       }
       classifier = this.classifier(call);
@@ -367,14 +392,26 @@ class Builder implements DecodeContext {
       );
       return undefined;
     }
-    const { fields, accepted } = decodeParams(`policy ${name}`, params, { ...COMMON_POLICY_PARAMS, ...table }, this);
+    const { fields, accepted } = decodeParams(
+      `policy ${name}`,
+      params,
+      { ...COMMON_POLICY_PARAMS, ...table },
+      this,
+    );
     // Learned parts are AST nodes with their own spans, not `Typed` scalars.
     const typed: Record<string, unknown> = {};
     for (const [field, t] of Object.entries(fields)) {
       const v = t.value as { kind?: string };
       typed[field] = v.kind === 'PolicyModule' ? v : t;
     }
-    return { kind: 'Policy', loc: nodeSpan(this.file, cst), name, nameLoc, params: accepted, ...typed } as A.PolicyDecl;
+    return {
+      kind: 'Policy',
+      loc: nodeSpan(this.file, cst),
+      name,
+      nameLoc,
+      params: accepted,
+      ...typed,
+    } as A.PolicyDecl;
   }
 
   target(cst: C.TargetCstNode): A.TargetDecl | undefined {
@@ -424,7 +461,12 @@ function classifierName(c: A.Classifier): string {
 
 const CLASSIFIER_PARAMS: Readonly<Record<string, ParamTable>> = {
   linear: { classes: numberValue },
-  mlp: { hidden: numberValue, layers: numberValue, activation: enumValue('activation', ACTIVATIONS), classes: numberValue },
+  mlp: {
+    hidden: numberValue,
+    layers: numberValue,
+    activation: enumValue('activation', ACTIVATIONS),
+    classes: numberValue,
+  },
   mamba: { d_state: numberValue, d_conv: numberValue, expand: numberValue, classes: numberValue },
 };
 
@@ -439,7 +481,9 @@ function moduleValue(architectures: readonly string[]): Decoder<A.PolicyModule> 
         ? 'a weights clause (`weights "file" key "prefix"`)'
         : `${architectures.map((a) => `${a}(...)`).join(' or ')} followed by a weights clause`;
     const report = () => {
-      ctx.diagnostics.push(diagnostic('OR2003', { name: param.name, expected, found: 'something else' }, { span: value.loc }));
+      ctx.diagnostics.push(
+        diagnostic('OR2003', { name: param.name, expected, found: 'something else' }, { span: value.loc }),
+      );
       return undefined;
     };
     if (value.kind === 'Weights') {
@@ -449,7 +493,12 @@ function moduleValue(architectures: readonly string[]): Decoder<A.PolicyModule> 
     if (value.kind !== 'Call' || !architectures.includes(value.callee.value)) return report();
     const architecture = (ctx as Builder).classifier(value);
     if (!architecture) return undefined;
-    return { kind: 'PolicyModule', loc: value.loc, architecture, ...(value.weights ? { weights: value.weights } : {}) };
+    return {
+      kind: 'PolicyModule',
+      loc: value.loc,
+      architecture,
+      ...(value.weights ? { weights: value.weights } : {}),
+    };
   };
 }
 
@@ -462,7 +511,11 @@ export const POLICY_PARAMS: Readonly<Record<A.PolicyName, ParamTable>> = {
   qexit: { q: numberValue, lambda: moduleValue(['mlp']) },
   pondernet: { lambda: moduleValue(['mlp']) },
   jei: { gates: moduleValue([]), ...threshold },
-  mamba: { head: moduleValue(['mamba']), confidence: enumValue('confidence measure', CONFIDENCE_MEASURES), ...threshold },
+  mamba: {
+    head: moduleValue(['mamba']),
+    confidence: enumValue('confidence measure', CONFIDENCE_MEASURES),
+    ...threshold,
+  },
   maxprob: threshold,
   entropy: { ...threshold, thresholds: numberListValue, normalized: booleanValue },
   margin: threshold,
@@ -473,7 +526,10 @@ const TARGET_PARAMS: ParamTable = {
   form: enumValue<A.GraphForm>('graph form', ['chain', 'segmented']),
 };
 
-const SDK_PARAMS: ParamTable = { name: stringValue, runtime: enumValue<A.SdkRuntime>('SDK runtime', ['node', 'web', 'both']) };
+const SDK_PARAMS: ParamTable = {
+  name: stringValue,
+  runtime: enumValue<A.SdkRuntime>('SDK runtime', ['node', 'web', 'both']),
+};
 
 const CALIBRATION_PARAMS: ParamTable = { dataset: pathValue, accuracy_budget: numberValue };
 

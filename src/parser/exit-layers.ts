@@ -4,7 +4,10 @@ import type { ExitSelection } from './ast.js';
  * The sorted, unique 1-based layers a selection names, or undefined when that needs the layer count and
  * it is not known. Assumes the selection passed the checks (positive integers, non-empty ranges).
  */
-export function resolveExitLayers(selection: ExitSelection, layerCount?: number): readonly number[] | undefined {
+export function resolveExitLayers(
+  selection: ExitSelection,
+  layerCount?: number,
+): readonly number[] | undefined {
   switch (selection.kind) {
     case 'ExitList':
       return [...new Set(selection.layers.map((l) => l.value))].sort((a, b) => a - b);

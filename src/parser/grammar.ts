@@ -19,7 +19,8 @@ function labelOf(token: TokenType): string {
 
 function uniqueLabels(paths: readonly (readonly (readonly TokenType[])[])[]): string[] {
   const labels = new Set<string>();
-  for (const alternatives of paths) for (const path of alternatives) if (path[0]) labels.add(labelOf(path[0]));
+  for (const alternatives of paths)
+    for (const path of alternatives) if (path[0]) labels.add(labelOf(path[0]));
   return [...labels];
 }
 
@@ -42,17 +43,35 @@ function expectedAt(expected: TokenType, ruleName: string): string[] {
 
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, ruleName }) =>
-    JSON.stringify({ kind: 'mismatch', expected: expectedAt(expected, ruleName), rule: ruleName } satisfies ParseErrorPayload),
-  buildNotAllInputParsedMessage: () => JSON.stringify({ kind: 'trailing', expected: ["'model'"] } satisfies ParseErrorPayload),
+    JSON.stringify({
+      kind: 'mismatch',
+      expected: expectedAt(expected, ruleName),
+      rule: ruleName,
+    } satisfies ParseErrorPayload),
+  buildNotAllInputParsedMessage: () =>
+    JSON.stringify({ kind: 'trailing', expected: ["'model'"] } satisfies ParseErrorPayload),
   buildNoViableAltMessage: ({ expectedPathsPerAlt, ruleName }) =>
-    JSON.stringify({ kind: 'no-viable', expected: uniqueLabels(expectedPathsPerAlt), rule: ruleName } satisfies ParseErrorPayload),
+    JSON.stringify({
+      kind: 'no-viable',
+      expected: uniqueLabels(expectedPathsPerAlt),
+      rule: ruleName,
+    } satisfies ParseErrorPayload),
   buildEarlyExitMessage: ({ expectedIterationPaths, ruleName }) =>
-    JSON.stringify({ kind: 'early-exit', expected: uniqueLabels([expectedIterationPaths]), rule: ruleName } satisfies ParseErrorPayload),
+    JSON.stringify({
+      kind: 'early-exit',
+      expected: uniqueLabels([expectedIterationPaths]),
+      rule: ruleName,
+    } satisfies ParseErrorPayload),
 };
 
 export class RampParser extends CstParser {
   constructor() {
-    super(T.allTokens as TokenType[], { recoveryEnabled: true, nodeLocationTracking: "full", errorMessageProvider: messages, maxLookahead: 3 });
+    super(T.allTokens as TokenType[], {
+      recoveryEnabled: true,
+      nodeLocationTracking: 'full',
+      errorMessageProvider: messages,
+      maxLookahead: 3,
+    });
     this.performSelfAnalysis();
   }
 

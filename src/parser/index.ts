@@ -6,3 +6,4 @@ export { checkRamp, type CheckRampResult } from './check.js';
 export { checkAst, checkRules, type CheckOptions, type CheckResult, type CheckRule } from './checks/index.js';
 export { resolveExitLayers } from './exit-layers.js';
 export { classifierComponent, headComponents, weightKeys } from './weight-keys.js';
+export { formatFile, formatRamp, printRamp, type FormatResult } from './format.js';

@@ -45,10 +45,13 @@ export const stringValue: Decoder<string> = (value, param, ctx) =>
   value.kind === 'String' ? value.value : wrongType('a string', value, param, ctx);
 
 export const pathValue: Decoder<PathLiteral> = (value, param, ctx) =>
-  value.kind === 'String' ? ctx.resolvePath(value.value, value.loc) : wrongType('a path string', value, param, ctx);
+  value.kind === 'String'
+    ? ctx.resolvePath(value.value, value.loc)
+    : wrongType('a path string', value, param, ctx);
 
 export const booleanValue: Decoder<boolean> = (value, param, ctx) => {
-  if (value.kind === 'Name' && (value.value === 'true' || value.value === 'false')) return value.value === 'true';
+  if (value.kind === 'Name' && (value.value === 'true' || value.value === 'false'))
+    return value.value === 'true';
   return wrongType('true or false', value, param, ctx);
 };
 

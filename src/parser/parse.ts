@@ -24,14 +24,22 @@ export interface ParseResult {
 /** Shows a short, printable excerpt of offending text. */
 function excerpt(text: string): string {
   const shown = text.length > 24 ? `${text.slice(0, 24)}…` : text;
-  return shown.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return shown.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
+  );
 }
 
 function lexingDiagnostic(error: ILexingError, source: string, file: string): Diagnostic {
   const start = { offset: error.offset, line: error.line ?? 1, column: error.column ?? 1 };
   const end = positionAt(source, error.offset + error.length);
-  const sameLine = end.line === start.line ? end : { ...start, offset: start.offset + 1, column: start.column + 1 };
-  return diagnostic('OR1001', { text: excerpt(source.substr(error.offset, error.length)) }, { span: { file, start, end: sameLine } });
+  const sameLine =
+    end.line === start.line ? end : { ...start, offset: start.offset + 1, column: start.column + 1 };
+  return diagnostic(
+    'OR1001',
+    { text: excerpt(source.substr(error.offset, error.length)) },
+    { span: { file, start, end: sameLine } },
+  );
 }
 
 function describeExpected(expected: readonly string[]): string {
@@ -70,7 +78,8 @@ function nestingDiagnostic(tokens: readonly IToken[], file: string): Diagnostic 
     const name = t.tokenType.name;
     if (name === 'LBrace' || name === 'LParen' || name === 'LBracket') depth++;
     else if (name === 'RBrace' || name === 'RParen' || name === 'RBracket') depth = Math.max(0, depth - 1);
-    if (depth > MAX_NESTING) return diagnostic('OR1008', { limit: MAX_NESTING }, { span: tokenSpan(file, t) });
+    if (depth > MAX_NESTING)
+      return diagnostic('OR1008', { limit: MAX_NESTING }, { span: tokenSpan(file, t) });
   }
   return undefined;
 }
@@ -94,7 +103,8 @@ export function parseRamp(source: string, file: string): ParseResult {
   for (const error of lexed.errors) diagnostics.push(lexingDiagnostic(error, source, file));
   const tokens: IToken[] = [];
   for (const token of lexed.tokens) {
-    if (token.tokenType === UnterminatedString) diagnostics.push(diagnostic('OR1002', {}, { span: tokenSpan(file, token) }));
+    if (token.tokenType === UnterminatedString)
+      diagnostics.push(diagnostic('OR1002', {}, { span: tokenSpan(file, token) }));
     else tokens.push(token);
   }
   const tooDeep = nestingDiagnostic(tokens, file);

@@ -7,7 +7,14 @@ export interface EscapeProblem {
   readonly text: string;
 }
 
-const SIMPLE: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r', '/': '/' };
+const SIMPLE: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '/': '/',
+};
 
 /** Decodes the text of a string token (with its quotes); bad escapes are kept verbatim and reported. */
 export function decodeString(token: string): { value: string; problems: EscapeProblem[] } {

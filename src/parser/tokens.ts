@@ -5,12 +5,21 @@
  */
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({
+  name: 'WhiteSpace',
+  pattern: /[ \t\r\n\f\v\u00a0\ufeff]+/,
+  group: Lexer.SKIPPED,
+});
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: 'comments' });
 
 /** Any word usable as a name: identifiers and most keywords. */
 export const Word = createToken({ name: 'Word', pattern: Lexer.NA, label: 'a name' });
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [Word], label: 'a name' });
+export const Identifier = createToken({
+  name: 'Identifier',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  categories: [Word],
+  label: 'a name',
+});
 
 function keyword(word: string, asWord = true): TokenType {
   return createToken({
@@ -44,11 +53,22 @@ export const Weights = keyword('weights', false);
 export const Key = keyword('key', false);
 
 /** A complete string: escapes are decoded (and checked) when the AST is built. */
-export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/, label: 'string' });
+export const StringLiteral = createToken({
+  name: 'StringLiteral',
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
+  label: 'string',
+});
 /** A string missing its closing quote on this line; reported and dropped before parsing. */
-export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/ });
+export const UnterminatedString = createToken({
+  name: 'UnterminatedString',
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
+});
 /** No leading-dot or trailing-dot forms, so `1..6` lexes as `1` `..` `6`. */
-export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/, label: 'number' });
+export const NumberLiteral = createToken({
+  name: 'NumberLiteral',
+  pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
+  label: 'number',
+});
 
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\./, label: "'..'" });
 export const Plus = createToken({ name: 'Plus', pattern: /\+/, label: "'+'" });
@@ -62,8 +82,26 @@ export const LBracket = createToken({ name: 'LBracket', pattern: /\[/, label: "'
 export const RBracket = createToken({ name: 'RBracket', pattern: /\]/, label: "']'" });
 
 export const keywordTokens: readonly TokenType[] = [
-  Model, Backbone, Layers, Auto, Cuts, Inputs, Outputs, Exits, After, Every, All, From, Pool, Head, Policy,
-  Target, Sdk, Calibration, Weights, Key,
+  Model,
+  Backbone,
+  Layers,
+  Auto,
+  Cuts,
+  Inputs,
+  Outputs,
+  Exits,
+  After,
+  Every,
+  All,
+  From,
+  Pool,
+  Head,
+  Policy,
+  Target,
+  Sdk,
+  Calibration,
+  Weights,
+  Key,
 ];
 
 export const allTokens: readonly TokenType[] = [
@@ -88,4 +126,7 @@ export const allTokens: readonly TokenType[] = [
 ];
 
 /** Built once; `ensureOptimizations` makes a lexer-definition mistake fail loudly at load time. */
-export const rampLexer = new Lexer(allTokens as TokenType[], { ensureOptimizations: true, positionTracking: 'full' });
+export const rampLexer = new Lexer(allTokens as TokenType[], {
+  ensureOptimizations: true,
+  positionTracking: 'full',
+});

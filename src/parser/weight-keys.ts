@@ -13,7 +13,10 @@ export function headComponents(head: HeadDecl): WeightComponent[] {
  * The key template of each part. The short form `key "..."` names the classifier's part (the last one),
  * so `head linear` + `key "classifier.{i}."` needs nothing more.
  */
-export function weightKeys(weights: WeightsDecl, mainComponent: WeightComponent): Map<WeightComponent, StringLiteral> {
+export function weightKeys(
+  weights: WeightsDecl,
+  mainComponent: WeightComponent,
+): Map<WeightComponent, StringLiteral> {
   const keys = new Map<WeightComponent, StringLiteral>();
   for (const k of weights.keys) {
     const component = k.component ?? mainComponent;

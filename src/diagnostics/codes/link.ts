@@ -18,11 +18,36 @@ export const linkCodes: Record<string, CatalogEntry> = {
     title: 'exit past the last layer',
     message: 'exit after layer {layer}, but the backbone has {layers} layers',
   },
-  OR3006: { severity: 'error', title: 'unknown model output', message: "the model has no output named '{name}'" },
+  OR3006: {
+    severity: 'error',
+    title: 'unknown model output',
+    message: "the model has no output named '{name}'",
+  },
   OR3007: {
     severity: 'error',
     title: 'layers not found',
     message: 'could not find the layers of the backbone: {reason}',
+  },
+  OR3008: {
+    severity: 'error',
+    title: 'unknown model input',
+    message: "the model has no input named '{name}'",
+  },
+  OR3009: { severity: 'error', title: 'unknown tensor', message: "the model has no tensor named '{name}'" },
+  OR3010: {
+    severity: 'error',
+    title: 'no output for an exit',
+    message: "the output template '{template}' names no output of the model{detail}",
+  },
+  OR3011: {
+    severity: 'error',
+    title: 'weight dtype',
+    message: "tensor '{key}' is {dtype}, but {role} needs F32",
+  },
+  OR3012: {
+    severity: 'error',
+    title: 'sizes disagree',
+    message: '{role} implies {dim} = {actual}, but {source} says {expected}',
   },
   OR3101: {
     severity: 'error',

@@ -7,10 +7,23 @@ export const calibrationOptions: CheckRule = {
   check(model, ctx) {
     const c = model.calibration;
     if (!c) return;
-    if (!c.dataset) ctx.report(diagnostic('OR2007', { owner: 'calibration', what: "a 'dataset' (a directory of .npy files)" }, { span: c.loc }));
+    if (!c.dataset)
+      ctx.report(
+        diagnostic(
+          'OR2007',
+          { owner: 'calibration', what: "a 'dataset' (a directory of .npy files)" },
+          { span: c.loc },
+        ),
+      );
     const b = c.accuracyBudget;
     if (b && !(b.value >= 0 && b.value < 1)) {
-      ctx.report(diagnostic('OR2004', { name: 'accuracy_budget', range: 'a fraction from 0 up to (not including) 1', value: b.value }, { span: b.valueLoc }));
+      ctx.report(
+        diagnostic(
+          'OR2004',
+          { name: 'accuracy_budget', range: 'a fraction from 0 up to (not including) 1', value: b.value },
+          { span: b.valueLoc },
+        ),
+      );
     }
   },
 };

@@ -42,19 +42,34 @@ export const exitHeads: CheckRule = {
     }
     // DYNAMAX: the Mamba exit head is declared in the policy.
     if (model.policy?.name === 'mamba' && !exits.head && !exits.weights) return;
-    if (!exits.head) ctx.report(diagnostic('OR2019', { what: 'head (e.g. `head linear`)' }, { span: exits.loc }));
-    if (!exits.weights) ctx.report(diagnostic('OR2019', { what: 'weights clause (`weights "file.safetensors" key "..."`)' }, { span: exits.loc }));
+    if (!exits.head)
+      ctx.report(diagnostic('OR2019', { what: 'head (e.g. `head linear`)' }, { span: exits.loc }));
+    if (!exits.weights)
+      ctx.report(
+        diagnostic(
+          'OR2019',
+          { what: 'weights clause (`weights "file.safetensors" key "..."`)' },
+          { span: exits.loc },
+        ),
+      );
     if (!exits.head) return;
     checkClassifier(exits.head.classifier, ctx);
     if (!exits.weights) return;
     const parts = headComponents(exits.head);
     const keys = weightKeys(exits.weights, classifierComponent(exits.head.classifier));
     for (const part of parts) {
-      if (!keys.has(part)) ctx.report(diagnostic('OR2016', { owner: 'head', component: part }, { span: exits.weights.loc }));
+      if (!keys.has(part))
+        ctx.report(diagnostic('OR2016', { owner: 'head', component: part }, { span: exits.weights.loc }));
     }
     for (const k of exits.weights.keys) {
       if (k.component && !parts.includes(k.component)) {
-        ctx.report(diagnostic('OR2017', { owner: 'head', component: k.component, known: parts.join(', ') }, { span: k.componentLoc ?? k.loc }));
+        ctx.report(
+          diagnostic(
+            'OR2017',
+            { owner: 'head', component: k.component, known: parts.join(', ') },
+            { span: k.componentLoc ?? k.loc },
+          ),
+        );
       }
     }
   },

@@ -7,7 +7,13 @@ const MAX_LAYER = 100_000;
 
 function layerNumber(n: NumberLiteral, what: string, ctx: CheckContext, last: number | undefined): boolean {
   if (!Number.isInteger(n.value) || n.value < 1 || n.value > MAX_LAYER) {
-    ctx.report(diagnostic('OR2004', { name: what, range: 'a layer number (an integer from 1)', value: n.raw }, { span: n.loc }));
+    ctx.report(
+      diagnostic(
+        'OR2004',
+        { name: what, range: 'a layer number (an integer from 1)', value: n.raw },
+        { span: n.loc },
+      ),
+    );
     return false;
   }
   if (last !== undefined && n.value > last) {
@@ -35,7 +41,13 @@ export const exitSelection: CheckRule = {
           else seen.set(n.value, n);
         }
         if (s.layers.length === 0) {
-          ctx.report(diagnostic('OR2004', { name: 'exits after', range: 'a non-empty list', value: '[]' }, { span: s.loc }));
+          ctx.report(
+            diagnostic(
+              'OR2004',
+              { name: 'exits after', range: 'a non-empty list', value: '[]' },
+              { span: s.loc },
+            ),
+          );
         }
         break;
       }
@@ -48,7 +60,13 @@ export const exitSelection: CheckRule = {
       }
       case 'ExitEvery':
         if (!Number.isInteger(s.step.value) || s.step.value < 1 || s.step.value > MAX_LAYER) {
-          ctx.report(diagnostic('OR2004', { name: 'every', range: 'a positive integer', value: s.step.raw }, { span: s.step.loc }));
+          ctx.report(
+            diagnostic(
+              'OR2004',
+              { name: 'every', range: 'a positive integer', value: s.step.raw },
+              { span: s.step.loc },
+            ),
+          );
         } else if (last !== undefined && s.step.value > last) {
           ctx.report(diagnostic('OR2010', { layer: s.step.value, last }, { span: s.step.loc }));
         }

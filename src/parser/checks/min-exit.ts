@@ -18,7 +18,8 @@ export const minExit: CheckRule = {
     const dead = layers.filter((l) => l < m.value);
     if (dead.length > 0 && model.exits.selection.kind === 'ExitList') {
       for (const l of model.exits.selection.layers) {
-        if (dead.includes(l.value)) ctx.report(diagnostic('OR2028', { layer: l.value, minExit: m.value }, { span: l.loc }));
+        if (dead.includes(l.value))
+          ctx.report(diagnostic('OR2028', { layer: l.value, minExit: m.value }, { span: l.loc }));
       }
     }
   },

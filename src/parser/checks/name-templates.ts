@@ -7,9 +7,13 @@ import type { CheckContext, CheckRule } from './rule.js';
  * key may contain it once (per-exit weights) or not at all (weights shared by all exits).
  */
 function checkTemplate(t: StringLiteral, what: string, needsIndex: boolean, ctx: CheckContext): void {
-  const report = (problem: string) => ctx.report(diagnostic('OR2013', { what, template: t.value, problem }, { span: t.loc }));
+  const report = (problem: string) =>
+    ctx.report(diagnostic('OR2013', { what, template: t.value, problem }, { span: t.loc }));
   const other = /\{(?!i\})[^}]*\}?/.exec(t.value.replaceAll('{i}', ''));
-  if (other) return report(`has the placeholder '${other[0]}'; the only placeholder is {i} (the 0-based module index)`);
+  if (other)
+    return report(
+      `has the placeholder '${other[0]}'; the only placeholder is {i} (the 0-based module index)`,
+    );
   const count = t.value.split('{i}').length - 1;
   if (count > 1) return report('contains {i} more than once');
   if (needsIndex && count === 0) return report('needs {i} where the 0-based module index goes');
@@ -21,11 +25,15 @@ export const nameTemplates: CheckRule = {
   check(model, ctx) {
     for (const m of model.members) {
       if (m.kind === 'Backbone') {
-        for (const b of m.members) if (b.kind === 'Layers' && b.spec.kind === 'PatternLayers') checkTemplate(b.spec.pattern, 'layer pattern', true, ctx);
+        for (const b of m.members)
+          if (b.kind === 'Layers' && b.spec.kind === 'PatternLayers')
+            checkTemplate(b.spec.pattern, 'layer pattern', true, ctx);
       }
       if (m.kind === 'Exits') {
         if (m.fromOutputs) checkTemplate(m.fromOutputs, 'output template', true, ctx);
-        for (const w of m.members) if (w.kind === 'Weights') for (const k of w.keys) checkTemplate(k.template, 'weight key', false, ctx);
+        for (const w of m.members)
+          if (w.kind === 'Weights')
+            for (const k of w.keys) checkTemplate(k.template, 'weight key', false, ctx);
       }
       if (m.kind === 'Policy') {
         for (const p of m.params) {

@@ -12,9 +12,12 @@ interface Range {
 function describe(r: Range): string {
   const kind = r.integer ? 'an integer' : 'a number';
   if (r.min !== undefined && r.max !== undefined) {
-    return r.exclusive ? `${kind} strictly between ${r.min} and ${r.max}` : `${kind} from ${r.min} to ${r.max}`;
+    return r.exclusive
+      ? `${kind} strictly between ${r.min} and ${r.max}`
+      : `${kind} from ${r.min} to ${r.max}`;
   }
-  if (r.min !== undefined) return r.integer && r.min === 1 ? 'a positive integer' : `${kind} of at least ${r.min}`;
+  if (r.min !== undefined)
+    return r.integer && r.min === 1 ? 'a positive integer' : `${kind} of at least ${r.min}`;
   return kind;
 }
 
@@ -27,7 +30,17 @@ function inRange(v: number, r: Range): boolean {
 
 function within(p: Typed<number> | undefined, r: Range, ctx: CheckContext): void {
   if (p && !inRange(p.value, r)) {
-    ctx.report(diagnostic('OR2004', { name: p.param.name, range: describe(r), value: p.param.value.kind === 'Number' ? p.param.value.raw : p.value }, { span: p.valueLoc }));
+    ctx.report(
+      diagnostic(
+        'OR2004',
+        {
+          name: p.param.name,
+          range: describe(r),
+          value: p.param.value.kind === 'Number' ? p.param.value.raw : p.value,
+        },
+        { span: p.valueLoc },
+      ),
+    );
   }
 }
 
@@ -60,7 +73,13 @@ function checkPolicy(p: PolicyDecl, ctx: CheckContext): void {
         const item = p.thresholds!.param.value;
         const at = item.kind === 'List' ? item.items[k]?.loc : undefined;
         if (!inRange(v, range)) {
-          ctx.report(diagnostic('OR2004', { name: `thresholds[${k + 1}]`, range: describe(range), value: v }, { span: at ?? p.thresholds!.valueLoc }));
+          ctx.report(
+            diagnostic(
+              'OR2004',
+              { name: `thresholds[${k + 1}]`, range: describe(range), value: v },
+              { span: at ?? p.thresholds!.valueLoc },
+            ),
+          );
         }
       }
       break;

@@ -19,13 +19,26 @@ function checkModule(
   }
   if (module.architecture) checkClassifier(module.architecture, ctx);
   if (!module.weights) {
-    ctx.report(diagnostic('OR2007', { owner, what: `weights for '${name}' (add \`weights "file.safetensors" key "..."\`)` }, { span: module.loc }));
+    ctx.report(
+      diagnostic(
+        'OR2007',
+        { owner, what: `weights for '${name}' (add \`weights "file.safetensors" key "..."\`)` },
+        { span: module.loc },
+      ),
+    );
     return;
   }
   const keys = module.weights.keys;
-  if (keys.length === 0) ctx.report(diagnostic('OR2016', { owner: `'${name}'`, component: name }, { span: module.weights.loc }));
+  if (keys.length === 0)
+    ctx.report(diagnostic('OR2016', { owner: `'${name}'`, component: name }, { span: module.weights.loc }));
   for (const k of keys.slice(1)) {
-    ctx.report(diagnostic('OR2017', { owner: `'${name}'`, component: k.component ?? 'key', known: name }, { span: k.loc }));
+    ctx.report(
+      diagnostic(
+        'OR2017',
+        { owner: `'${name}'`, component: k.component ?? 'key', known: name },
+        { span: k.loc },
+      ),
+    );
   }
 }
 
@@ -43,21 +56,57 @@ export const policyRequirements: CheckRule = {
       switch (p.name) {
         case 'qexit':
         case 'pondernet':
-          checkModule(owner, 'lambda', '`lambda: mlp(layers: 1) weights "heads.safetensors" key "palbert.lambda."`', p.lambda, p, ctx);
+          checkModule(
+            owner,
+            'lambda',
+            '`lambda: mlp(layers: 1) weights "heads.safetensors" key "palbert.lambda."`',
+            p.lambda,
+            p,
+            ctx,
+          );
           break;
         case 'jei':
-          checkModule(owner, 'gates', '`gates: weights "heads.safetensors" key "jei.gate.{i}."`', p.gates, p, ctx);
+          checkModule(
+            owner,
+            'gates',
+            '`gates: weights "heads.safetensors" key "jei.gate.{i}."`',
+            p.gates,
+            p,
+            ctx,
+          );
           break;
         case 'mamba':
-          checkModule(owner, 'head', '`head: mamba(d_state: 16, d_conv: 4, expand: 2) weights "..." key "..."`', p.head, p, ctx);
+          checkModule(
+            owner,
+            'head',
+            '`head: mamba(d_state: 16, d_conv: 4, expand: 2) weights "..." key "..."`',
+            p.head,
+            p,
+            ctx,
+          );
           break;
         case 'entropy': {
           if (p.threshold && p.thresholds) {
-            ctx.report(diagnostic('OR2021', { a: 'threshold', b: 'thresholds' }, { span: p.thresholds.loc, related: [{ message: "'threshold' is given here", span: p.threshold.loc }] }));
+            ctx.report(
+              diagnostic(
+                'OR2021',
+                { a: 'threshold', b: 'thresholds' },
+                {
+                  span: p.thresholds.loc,
+                  related: [{ message: "'threshold' is given here", span: p.threshold.loc }],
+                },
+              ),
+            );
           }
           const exits = model.exits && resolveExitLayers(model.exits.selection, ctx.layerCount(model));
           if (p.thresholds && exits && p.thresholds.value.length !== exits.length) {
-            ctx.report(diagnostic('OR2022', { count: p.thresholds.value.length, exits: exits.length }, { span: p.thresholds.valueLoc }));
+            ctx.report(
+              diagnostic(
+                'OR2022',
+                { count: p.thresholds.value.length, exits: exits.length },
+                { span: p.thresholds.valueLoc },
+              ),
+            );
           }
           break;
         }

@@ -11,7 +11,8 @@ export const requiredBlocks: CheckRule = {
       ['Exits', 'exits'],
       ['Policy', 'policy'],
     ] as const) {
-      if (!present.has(kind)) ctx.report(diagnostic('OR2006', { model: model.name.value, block }, { span: model.name.loc }));
+      if (!present.has(kind))
+        ctx.report(diagnostic('OR2006', { model: model.name.value, block }, { span: model.name.loc }));
     }
   },
 };

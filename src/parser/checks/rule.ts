@@ -23,5 +23,9 @@ export interface CheckRule {
 
 /** `what` is declared twice: the error points at the second one, with a note at the first. */
 export function declaredTwice(what: string, second: SourceSpan, first: SourceSpan): Diagnostic {
-  return diagnostic('OR2005', { what }, { span: second, related: [{ message: 'first declared here', span: first }] });
+  return diagnostic(
+    'OR2005',
+    { what },
+    { span: second, related: [{ message: 'first declared here', span: first }] },
+  );
 }

@@ -8,6 +8,7 @@ export const sdkOptions: CheckRule = {
   name: 'sdk-options',
   check(model, ctx) {
     const name = model.sdk?.name;
-    if (name && !IDENTIFIER.test(name.value)) ctx.report(diagnostic('OR2026', { name: name.value }, { span: name.valueLoc }));
+    if (name && !IDENTIFIER.test(name.value))
+      ctx.report(diagnostic('OR2026', { name: name.value }, { span: name.valueLoc }));
   },
 };

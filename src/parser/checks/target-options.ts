@@ -14,7 +14,13 @@ export const targetOptions: CheckRule = {
       for (const p of t.params) {
         const targets = OPTION_TARGETS[p.name];
         if (targets && !targets.includes(t.name)) {
-          ctx.report(diagnostic('OR2020', { name: p.name, target: t.name, targets: targets.join(', ') }, { span: p.nameLoc }));
+          ctx.report(
+            diagnostic(
+              'OR2020',
+              { name: p.name, target: t.name, targets: targets.join(', ') },
+              { span: p.nameLoc },
+            ),
+          );
         }
       }
     }

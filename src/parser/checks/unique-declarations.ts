@@ -31,17 +31,37 @@ export const uniqueDeclarations: CheckRule = {
   name: 'unique-declarations',
   check(model, ctx) {
     const report = (d: ReturnType<typeof declaredTwice>) => ctx.report(d);
-    reportRepeats(model.members, (m) => (m.kind === 'Target' ? `target:${m.name}` : m.kind), (key) =>
-      key.startsWith('target:') ? `target ${key.slice(7)}` : BLOCK_NAMES[key]!, report);
+    reportRepeats(
+      model.members,
+      (m) => (m.kind === 'Target' ? `target:${m.name}` : m.kind),
+      (key) => (key.startsWith('target:') ? `target ${key.slice(7)}` : BLOCK_NAMES[key]!),
+      report,
+    );
     for (const backbone of model.members) {
       if (backbone.kind !== 'Backbone') continue;
-      reportRepeats(backbone.members, (m) => (m.kind === 'Layers' ? 'layers' : m.direction), (k) => `'${k}'`, report);
+      reportRepeats(
+        backbone.members,
+        (m) => (m.kind === 'Layers' ? 'layers' : m.direction),
+        (k) => `'${k}'`,
+        report,
+      );
     }
     for (const exits of model.members) {
       if (exits.kind !== 'Exits') continue;
-      reportRepeats(exits.members, (m) => m.kind.toLowerCase(), (k) => `'${k}'`, report);
+      reportRepeats(
+        exits.members,
+        (m) => m.kind.toLowerCase(),
+        (k) => `'${k}'`,
+        report,
+      );
       for (const w of exits.members) {
-        if (w.kind === 'Weights') reportRepeats(w.keys, (k) => k.component ?? 'key', (k) => `the key for '${k}'`, report);
+        if (w.kind === 'Weights')
+          reportRepeats(
+            w.keys,
+            (k) => k.component ?? 'key',
+            (k) => `the key for '${k}'`,
+            report,
+          );
       }
     }
   },

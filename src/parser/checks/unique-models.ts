@@ -4,7 +4,10 @@ import { declaredTwice } from './rule.js';
 
 /** File-level: at least one model, and model names are unique (they name the outputs). */
 export function checkModels(file: RampFile, report: (d: ReturnType<typeof diagnostic>) => void): void {
-  if (file.models.length === 0) report(diagnostic('OR2025', {}, { span: { file: file.file, start: file.loc.start, end: file.loc.start } }));
+  if (file.models.length === 0)
+    report(
+      diagnostic('OR2025', {}, { span: { file: file.file, start: file.loc.start, end: file.loc.start } }),
+    );
   const seen = new Map<string, RampFile['models'][number]>();
   for (const model of file.models) {
     const first = seen.get(model.name.value);
