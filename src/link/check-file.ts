@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import { type CheckedModel, checkRamp, type RampFile } from '../parser/index.js';
+import { bySourceOrder, type CheckedModel, checkRamp, type RampFile } from '../parser/index.js';
 import { FileCache, type LinkedModel, linkModel } from './link.js';
 
 export interface CheckFileResult {
@@ -51,7 +51,7 @@ export async function checkSource(source: string, file: string): Promise<CheckFi
   }
   const ok = linked.length === checked.models.length;
   return {
-    diagnostics,
+    diagnostics: bySourceOrder(diagnostics),
     ...(checked.ast ? { ast: checked.ast } : {}),
     models: checked.models,
     ...(ok ? { linked } : {}),

@@ -252,8 +252,10 @@ function linkOutputs(
     exitLayers.splice(0, exitLayers.length, ...present);
     return present.map(nameOf);
   }
-  for (const l of exitLayers) {
-    if (!symbols.outputs.includes(nameOf(l))) {
+  // The first missing output is enough to show the template is wrong.
+  const missing = exitLayers.find((l) => !symbols.outputs.includes(nameOf(l)));
+  for (const l of missing === undefined ? [] : [missing]) {
+    {
       report(
         diagnostic(
           'OR3010',
@@ -294,68 +296,63 @@ class WeightLinker {
     for (const prefix of prefixes) {
       for (const spec of specs) {
         const key = `${prefix}${spec.suffix}`;
-        const tensor = file.tensors.get(key);
-        if (!tensor) {
-          this.report(
-            diagnostic(
-              'OR3003',
-              { file: file.file, key },
-              { span: template.loc, ...suggest(key, file.tensors.keys()) },
-            ),
-          );
-          return; // one missing key per template is enough to say the prefix is wrong
-        }
-        if (tensor.dtype !== 'F32') {
-          this.report(diagnostic('OR3011', { key, dtype: tensor.dtype, role }, { span: template.loc }));
-          continue;
-        }
-        this.checkShape(key, tensor.shape, spec, role, template.loc);
+        // One problem per template says what is wrong; the same mistake at every exit would only repeat it.
+        if (!this.checkTensor(file, key, spec, role, template.loc)) return;
       }
     }
   }
 
-  private checkShape(
+  private checkTensor(
+    file: SafetensorsFile,
     key: string,
-    actual: readonly number[],
     spec: TensorSpec,
     role: string,
     span: SourceSpan,
-  ): void {
-    const expected = spec.shape;
-    const wrong = () =>
+  ): boolean {
+    const tensor = file.tensors.get(key);
+    if (!tensor) {
       this.report(
-        diagnostic(
-          'OR3004',
-          {
-            key,
-            actual: actual.join(', '),
-            role,
-            expected: expected.map((d) => this.sizes.value(d) ?? d).join(', '),
-          },
-          { span },
-        ),
+        diagnostic('OR3003', { file: file.file, key }, { span, ...suggest(key, file.tensors.keys()) }),
       );
-    if (actual.length !== expected.length) return wrong();
-    // Bind plain names first (so `2*H` can be evaluated), then compare everything.
+      return false;
+    }
+    if (tensor.dtype !== 'F32') {
+      this.report(diagnostic('OR3011', { key, dtype: tensor.dtype, role }, { span }));
+      return false;
+    }
+    const actual = tensor.shape;
+    const expected = spec.shape;
+    const shown = () => expected.map((d) => this.sizes.value(d) ?? d).join(', ');
+    if (actual.length !== expected.length) {
+      this.report(
+        diagnostic('OR3004', { key, actual: actual.join(', '), role, expected: shown() }, { span }),
+      );
+      return false;
+    }
+    // Bind plain names first (so `2*H` can be evaluated), then compare every dimension.
     expected.forEach((d, k) => {
       if (typeof d === 'string' && /^[A-Z]$/.test(d)) this.sizes.bind(d, actual[k]!, `'${key}'`);
     });
     for (const [k, d] of expected.entries()) {
       const value = this.sizes.value(d);
-      if (value !== undefined && value !== actual[k]) {
-        const source = typeof d === 'string' && this.sizes.bound.get(d)?.source;
-        if (source && source !== `'${key}'`) {
-          this.report(
-            diagnostic(
-              'OR3012',
-              { role: `'${key}'`, dim: d, actual: actual[k]!, source, expected: value },
-              { span },
-            ),
-          );
-        } else wrong();
-        return;
+      if (value === undefined || value === actual[k]) continue;
+      const source = typeof d === 'string' ? this.sizes.bound.get(d)?.source : undefined;
+      if (source && source !== `'${key}'`) {
+        this.report(
+          diagnostic(
+            'OR3012',
+            { role: `'${key}'`, dim: d, actual: actual[k]!, source, expected: value },
+            { span },
+          ),
+        );
+      } else {
+        this.report(
+          diagnostic('OR3004', { key, actual: actual.join(', '), role, expected: shown() }, { span }),
+        );
       }
+      return false;
     }
+    return true;
   }
 }
 

@@ -14,7 +14,7 @@ export interface CheckRampResult {
 export function checkRamp(source: string, file: string, options: CheckOptions = {}): CheckRampResult {
   const parsed = parseRamp(source, file);
   if (!parsed.ast) return { diagnostics: parsed.diagnostics };
-  const checked = checkAst(parsed.ast, options);
+  const checked = checkAst(parsed.ast, options, parsed.diagnostics);
   const diagnostics = bySourceOrder([...parsed.diagnostics, ...checked.diagnostics]);
   const clean = !diagnostics.some((d) => d.severity === 'error');
   return { ast: parsed.ast, diagnostics, ...(clean && checked.models ? { models: checked.models } : {}) };

@@ -1,7 +1,7 @@
 /** Public surface of the `.ramp` front end: parse, check, format, and the AST types. */
 export type * from './ast.js';
 export { POLICY_NAMES } from './ast.js';
-export { parseRamp, type ParseResult } from './parse.js';
+export { bySourceOrder, parseRamp, type ParseResult } from './parse.js';
 export { checkRamp, type CheckRampResult } from './check.js';
 export { checkAst, checkRules, type CheckOptions, type CheckResult, type CheckRule } from './checks/index.js';
 export { resolveExitLayers } from './exit-layers.js';

@@ -71,6 +71,15 @@ function parsingDiagnostic(error: IRecognitionException, source: string, file: s
   );
 }
 
+function isTopLevelCascade(error: IRecognitionException): boolean {
+  try {
+    const payload = JSON.parse(error.message) as ParseErrorPayload;
+    return payload.kind === 'trailing' || payload.rule === 'file';
+  } catch {
+    return false;
+  }
+}
+
 /** Reports the first place where (), [] or {} nest deeper than `MAX_NESTING`. */
 function nestingDiagnostic(tokens: readonly IToken[], file: string): Diagnostic | undefined {
   let depth = 0;
@@ -114,9 +123,10 @@ export function parseRamp(source: string, file: string): ParseResult {
   const cst = rampParser.file() as FileCstNode;
   const seen = new Set<number>();
   for (const error of rampParser.errors) {
-    // Recovery can report twice at one token; once is enough.
+    // Recovery can report twice at one token; once is enough. After a first error, "expected 'model'" at the
+    // top level is the parser resynchronising on the rest of a model it gave up on, not a new mistake.
     const at = error.token.startOffset;
-    if (seen.has(at)) continue;
+    if (seen.has(at) || (seen.size > 0 && isTopLevelCascade(error))) continue;
     seen.add(at);
     diagnostics.push(parsingDiagnostic(error, source, file));
   }

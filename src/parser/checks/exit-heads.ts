@@ -42,6 +42,7 @@ export const exitHeads: CheckRule = {
     }
     // DYNAMAX: the Mamba exit head is declared in the policy.
     if (model.policy?.name === 'mamba' && !exits.head && !exits.weights) return;
+    if (ctx.hadBuildErrors(model) && (!exits.head || !exits.weights)) return;
     if (!exits.head)
       ctx.report(diagnostic('OR2019', { what: 'head (e.g. `head linear`)' }, { span: exits.loc }));
     if (!exits.weights)

@@ -51,13 +51,21 @@ export interface CheckResult {
   readonly models?: readonly CheckedModel[];
 }
 
-/** Runs every rule over every model of a parsed file. */
-export function checkAst(file: RampFile, options: CheckOptions = {}): CheckResult {
+/** Runs every rule over every model of a parsed file; `earlier` are the parse diagnostics of the same file. */
+export function checkAst(file: RampFile, options: CheckOptions = {}, earlier: readonly Diagnostic[] = []): CheckResult {
   const diagnostics: Diagnostic[] = [];
+  const earlierErrors = earlier.filter((d) => d.severity === 'error' && d.span);
   const report = (d: Diagnostic) => diagnostics.push(d);
   checkModels(file, report);
   for (const model of file.models) {
-    const ctx: CheckContext = { file, options, layerCount: (m) => layerCountOf(m, options), report };
+    const ctx: CheckContext = {
+      file,
+      options,
+      layerCount: (m) => layerCountOf(m, options),
+      hadBuildErrors: (m) =>
+        earlierErrors.some((d) => d.span!.start.offset >= m.loc.start.offset && d.span!.start.offset < m.loc.end.offset),
+      report,
+    };
     for (const rule of checkRules) rule.check(model, ctx);
   }
   const sorted = bySourceOrder(diagnostics);

@@ -5,6 +5,7 @@ import type { CheckRule } from './rule.js';
 export const requiredBlocks: CheckRule = {
   name: 'required-blocks',
   check(model, ctx) {
+    if (ctx.hadBuildErrors(model)) return;
     const present = new Set(model.members.map((m) => m.kind));
     for (const [kind, block] of [
       ['Backbone', 'backbone'],

@@ -12,6 +12,11 @@ export interface CheckContext {
   readonly options: CheckOptions;
   /** The layer count from the options, or from an explicit cut list. */
   layerCount(model: ModelDecl): number | undefined;
+  /**
+   * True when building this model's AST already reported an error (e.g. an unknown policy name, whose block
+   * was then dropped); "missing block" rules stay quiet there rather than repeat the same mistake.
+   */
+  hadBuildErrors(model: ModelDecl): boolean;
   report(d: Diagnostic): void;
 }
 
