@@ -69,10 +69,13 @@ class Printer {
     this.lastLine = loc.end.line;
   }
 
-  open(loc: SourceSpan, header: string): void {
+  /** Opens a block; a comment on the header's line belongs to the header unless a child starts before it. */
+  open(loc: SourceSpan, header: string, firstChild?: SourceSpan): void {
     this.flushBefore(loc.start.offset);
     this.push(`${header} {`, loc.start.line);
-    this.out[this.out.length - 1] += this.trailing(loc.start.line);
+    const comment = this.comments[this.next];
+    const childFirst = firstChild && comment && firstChild.start.offset < comment.loc.start.offset;
+    if (!childFirst) this.out[this.out.length - 1] += this.trailing(loc.start.line);
     this.lastLine = loc.start.line;
     this.depth++;
   }
@@ -171,7 +174,7 @@ function paramBlock(p: Printer, loc: SourceSpan, header: string, params: readonl
   if (params.length === 0) return p.line(loc, header);
   const inline = `${header} { ${params.map(param).join(', ')} }`;
   if (inline.length <= MAX_INLINE && !p.hasCommentIn(loc)) return p.line(loc, inline);
-  p.open(loc, header);
+  p.open(loc, header, params[0]?.loc);
   for (const q of params) p.line(q.loc, param(q));
   p.close(loc);
 }
@@ -180,7 +183,7 @@ function weightsBlock(p: Printer, w: A.WeightsDecl): void {
   const inline = weightsInline(w);
   if (inline.length <= MAX_INLINE && !p.hasCommentIn(w.loc)) return p.line(w.loc, inline);
   if (w.keys.length === 1 && w.keys[0]!.component === undefined) return p.line(w.loc, inline);
-  p.open(w.loc, `weights ${encodeString(w.file.written)}`);
+  p.open(w.loc, `weights ${encodeString(w.file.written)}`, w.keys[0]?.loc);
   for (const k of w.keys) p.line(k.loc, `${k.component}: ${encodeString(k.template.value)}`);
   p.close(w.loc);
 }
@@ -199,7 +202,7 @@ function backbone(p: Printer, b: A.BackboneDecl): void {
   const inline = `${header} { ${b.members.map(item).join(' ')} }`;
   if (b.members.length === 1 && inline.length <= MAX_INLINE && !p.hasCommentIn(b.loc))
     return p.line(b.loc, inline);
-  p.open(b.loc, header);
+  p.open(b.loc, header, b.members[0]?.loc);
   for (const m of b.members) p.line(m.loc, item(m));
   p.close(b.loc);
 }
@@ -211,7 +214,7 @@ function exits(p: Printer, e: A.ExitsDecl): void {
       ? `exits ${from}`
       : `exits after ${selection(e.selection)}${from ? ` ${from}` : ''}`;
   if (e.members.length === 0) return p.line(e.loc, header);
-  p.open(e.loc, header);
+  p.open(e.loc, header, e.members[0]?.loc);
   for (const m of e.members) {
     if (m.kind === 'Pool') p.line(m.loc, `pool ${m.mode}`);
     else if (m.kind === 'Head')
@@ -243,7 +246,7 @@ export function printRamp(file: A.RampFile): string {
   const p = new Printer(file.comments);
   for (const [k, model] of file.models.entries()) {
     if (k > 0) p.blankLine();
-    p.open(model.loc, `model ${model.name.value}`);
+    p.open(model.loc, `model ${model.name.value}`, model.members[0]?.loc);
     for (const m of model.members) member(p, m);
     p.close(model.loc);
   }

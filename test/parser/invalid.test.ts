@@ -18,9 +18,13 @@ describe('invalid .ramp fixtures produce exactly their annotated diagnostics', (
       const expected = expectedDiagnostics(source);
       expect(expected.length, 'a fixture must announce at least one diagnostic').toBeGreaterThan(0);
       const result = name.startsWith('link-') ? await checkSource(source, path) : checkRamp(source, path);
-      const actual = result.diagnostics.map((d) => `${d.span?.start.line ?? 0}: ${d.severity} ${d.code}`).sort();
+      const actual = result.diagnostics
+        .map((d) => `${d.span?.start.line ?? 0}: ${d.severity} ${d.code}`)
+        .sort();
       const want = expected.map((e) => `${e.line}: ${e.severity} ${e.code}`).sort();
-      expect(actual, formatDiagnostics(result.diagnostics, { sources: new Map([[path, source]]) })).toEqual(want);
+      expect(actual, formatDiagnostics(result.diagnostics, { sources: new Map([[path, source]]) })).toEqual(
+        want,
+      );
     });
   }
 });

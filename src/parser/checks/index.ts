@@ -52,7 +52,11 @@ export interface CheckResult {
 }
 
 /** Runs every rule over every model of a parsed file; `earlier` are the parse diagnostics of the same file. */
-export function checkAst(file: RampFile, options: CheckOptions = {}, earlier: readonly Diagnostic[] = []): CheckResult {
+export function checkAst(
+  file: RampFile,
+  options: CheckOptions = {},
+  earlier: readonly Diagnostic[] = [],
+): CheckResult {
   const diagnostics: Diagnostic[] = [];
   const earlierErrors = earlier.filter((d) => d.severity === 'error' && d.span);
   const report = (d: Diagnostic) => diagnostics.push(d);
@@ -63,7 +67,9 @@ export function checkAst(file: RampFile, options: CheckOptions = {}, earlier: re
       options,
       layerCount: (m) => layerCountOf(m, options),
       hadBuildErrors: (m) =>
-        earlierErrors.some((d) => d.span!.start.offset >= m.loc.start.offset && d.span!.start.offset < m.loc.end.offset),
+        earlierErrors.some(
+          (d) => d.span!.start.offset >= m.loc.start.offset && d.span!.start.offset < m.loc.end.offset,
+        ),
       report,
     };
     for (const rule of checkRules) rule.check(model, ctx);
