@@ -150,7 +150,8 @@ function tensorView(
     dataOffsets,
     values() {
       requireF32();
-      const copy = bytes.slice(at, at + count * 4);
+      // The Uint8Array constructor copies; `slice` would not on a Node Buffer (its slices share pooled memory).
+      const copy = new Uint8Array(bytes.subarray(at, at + count * 4));
       return new Float32Array(copy.buffer, 0, count);
     },
     view() {
