@@ -48,7 +48,7 @@ function main(): void {
     const t = performance.now();
     const r = checkRamp(source, 'bench.ramp');
     const ms = performance.now() - t;
-    if (!r.models || r.models.length !== 500)
+    if (r.models?.length !== 500)
       throw new Error(`benchmark input does not check clean: ${r.diagnostics[0]?.message}`);
     return ms;
   };

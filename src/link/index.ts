@@ -1,5 +1,5 @@
 /** Public surface of linking: resolve a checked `.ramp` model against its ONNX and safetensors files. */
-export { checkFile, checkSource, type CheckFileResult } from './check-file.js';
+export { type CheckFileResult, checkFile, checkSource } from './check-file.js';
 export { FileCache, type LinkedModel, type LinkResult, linkModel } from './link.js';
 export {
   type LayerLayout,

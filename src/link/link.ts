@@ -255,15 +255,13 @@ function linkOutputs(
   // The first missing output is enough to show the template is wrong.
   const missing = exitLayers.find((l) => !symbols.outputs.includes(nameOf(l)));
   for (const l of missing === undefined ? [] : [missing]) {
-    {
-      report(
-        diagnostic(
-          'OR3010',
-          { template: template.value, detail: ` for the exit after layer ${l} ('${nameOf(l)}')` },
-          { span: template.loc, ...suggest(nameOf(l), symbols.outputs) },
-        ),
-      );
-    }
+    report(
+      diagnostic(
+        'OR3010',
+        { template: template.value, detail: ` for the exit after layer ${l} ('${nameOf(l)}')` },
+        { span: template.loc, ...suggest(nameOf(l), symbols.outputs) },
+      ),
+    );
   }
   return exitLayers.map(nameOf);
 }

@@ -171,9 +171,15 @@ function selection(s: A.ExitSelection): string {
 // ---------------------------------------------------------------------------------------------- blocks
 
 function paramBlock(p: Printer, loc: SourceSpan, header: string, params: readonly A.Param[]): void {
-  if (params.length === 0) return p.line(loc, header);
+  if (params.length === 0) {
+    p.line(loc, header);
+    return;
+  }
   const inline = `${header} { ${params.map(param).join(', ')} }`;
-  if (inline.length <= MAX_INLINE && !p.hasCommentIn(loc)) return p.line(loc, inline);
+  if (inline.length <= MAX_INLINE && !p.hasCommentIn(loc)) {
+    p.line(loc, inline);
+    return;
+  }
   p.open(loc, header, params[0]?.loc);
   for (const q of params) p.line(q.loc, param(q));
   p.close(loc);
@@ -181,8 +187,14 @@ function paramBlock(p: Printer, loc: SourceSpan, header: string, params: readonl
 
 function weightsBlock(p: Printer, w: A.WeightsDecl): void {
   const inline = weightsInline(w);
-  if (inline.length <= MAX_INLINE && !p.hasCommentIn(w.loc)) return p.line(w.loc, inline);
-  if (w.keys.length === 1 && w.keys[0]!.component === undefined) return p.line(w.loc, inline);
+  if (inline.length <= MAX_INLINE && !p.hasCommentIn(w.loc)) {
+    p.line(w.loc, inline);
+    return;
+  }
+  if (w.keys.length === 1 && w.keys[0]!.component === undefined) {
+    p.line(w.loc, inline);
+    return;
+  }
   p.open(w.loc, `weights ${encodeString(w.file.written)}`, w.keys[0]?.loc);
   for (const k of w.keys) p.line(k.loc, `${k.component}: ${encodeString(k.template.value)}`);
   p.close(w.loc);
@@ -198,10 +210,15 @@ function backbone(p: Printer, b: A.BackboneDecl): void {
     if (s.kind === 'PatternLayers') return `layers ${encodeString(s.pattern.value)}`;
     return `layers cuts [${s.cuts.map((c) => encodeString(c.value)).join(', ')}]`;
   };
-  if (b.members.length === 0) return p.line(b.loc, header);
+  if (b.members.length === 0) {
+    p.line(b.loc, header);
+    return;
+  }
   const inline = `${header} { ${b.members.map(item).join(' ')} }`;
-  if (b.members.length === 1 && inline.length <= MAX_INLINE && !p.hasCommentIn(b.loc))
-    return p.line(b.loc, inline);
+  if (b.members.length === 1 && inline.length <= MAX_INLINE && !p.hasCommentIn(b.loc)) {
+    p.line(b.loc, inline);
+    return;
+  }
   p.open(b.loc, header, b.members[0]?.loc);
   for (const m of b.members) p.line(m.loc, item(m));
   p.close(b.loc);
@@ -213,7 +230,10 @@ function exits(p: Printer, e: A.ExitsDecl): void {
     e.fromOutputs && e.selection.kind === 'ExitAll'
       ? `exits ${from}`
       : `exits after ${selection(e.selection)}${from ? ` ${from}` : ''}`;
-  if (e.members.length === 0) return p.line(e.loc, header);
+  if (e.members.length === 0) {
+    p.line(e.loc, header);
+    return;
+  }
   p.open(e.loc, header, e.members[0]?.loc);
   for (const m of e.members) {
     if (m.kind === 'Pool') p.line(m.loc, `pool ${m.mode}`);
@@ -227,17 +247,23 @@ function exits(p: Printer, e: A.ExitsDecl): void {
 function member(p: Printer, m: A.ModelMember): void {
   switch (m.kind) {
     case 'Backbone':
-      return backbone(p, m);
+      backbone(p, m);
+      return;
     case 'Exits':
-      return exits(p, m);
+      exits(p, m);
+      return;
     case 'Policy':
-      return paramBlock(p, m.loc, `policy ${m.name}`, m.params);
+      paramBlock(p, m.loc, `policy ${m.name}`, m.params);
+      return;
     case 'Target':
-      return paramBlock(p, m.loc, `target ${m.name}`, m.params);
+      paramBlock(p, m.loc, `target ${m.name}`, m.params);
+      return;
     case 'Sdk':
-      return paramBlock(p, m.loc, 'sdk', m.params);
+      paramBlock(p, m.loc, 'sdk', m.params);
+      return;
     case 'Calibration':
-      return paramBlock(p, m.loc, 'calibration', m.params);
+      paramBlock(p, m.loc, 'calibration', m.params);
+      return;
   }
 }
 

@@ -24,10 +24,13 @@ export interface ParseResult {
 /** Shows a short, printable excerpt of offending text. */
 function excerpt(text: string): string {
   const shown = text.length > 24 ? `${text.slice(0, 24)}…` : text;
-  return shown.replace(
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
-  );
+  let out = '';
+  for (const c of shown) {
+    const code = c.charCodeAt(0);
+    const invisible = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+    out += invisible ? `\\u{${code.toString(16)}}` : c;
+  }
+  return out;
 }
 
 function lexingDiagnostic(error: ILexingError, source: string, file: string): Diagnostic {

@@ -23,7 +23,13 @@ describe('safetensors', () => {
   it('round-trips float32 tensors with metadata, aligned for zero-copy views', () => {
     const a = new Float32Array([1.5, -2, 3.25, 4, 5, 6]);
     const b = new Float32Array([7]);
-    const bytes = encodeSafetensors([{ name: 'z.b', shape: [1], data: b }, { name: 'a.w', shape: [2, 3], data: a }], { format: 'pt' });
+    const bytes = encodeSafetensors(
+      [
+        { name: 'z.b', shape: [1], data: b },
+        { name: 'a.w', shape: [2, 3], data: a },
+      ],
+      { format: 'pt' },
+    );
     const { file } = parseSafetensors(bytes, 'w.safetensors');
     expect(file!.metadata).toEqual({ format: 'pt' });
     const w = file!.tensors.get('a.w')!;
@@ -52,11 +58,22 @@ describe('safetensors', () => {
     new DataView(bad.buffer).setBigUint64(0, 4n, true);
     bad.set([0x7b, 0xff, 0x7d, 0x20], 8);
     expect(reason(bad)).toContain('JSON');
-    expect(reason(withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)))).toContain('outside');
-    expect(reason(withHeader({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)))).toContain('needs 12');
-    expect(reason(withHeader({ t: { dtype: 'Q7', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)))).toContain('unknown dtype');
-    expect(reason(withHeader({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)))).toContain('malformed');
-    const overlap = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } };
+    expect(
+      reason(withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4))),
+    ).toContain('outside');
+    expect(
+      reason(withHeader({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))),
+    ).toContain('needs 12');
+    expect(
+      reason(withHeader({ t: { dtype: 'Q7', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))),
+    ).toContain('unknown dtype');
+    expect(
+      reason(withHeader({ t: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))),
+    ).toContain('malformed');
+    const overlap = {
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+    };
     expect(reason(withHeader(overlap, new Uint8Array(8)))).toContain('overlap');
     expect(reason(withHeader({ __metadata__: { n: 1 } }))).toContain('__metadata__');
   });

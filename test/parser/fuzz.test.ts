@@ -103,7 +103,7 @@ function assertInside(d: Diagnostic, source: string, file: string): void {
   expect(d.code).not.toBe('OR9001');
 }
 
-export const FUZZ_RUNS = 10_000;
+const FUZZ_RUNS = 10_000;
 
 describe('fuzzing the front end', () => {
   it(`never throws and keeps every diagnostic inside the input (${FUZZ_RUNS} inputs)`, () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRamp, parseRamp, type PabeePolicy } from '../../src/parser/index.js';
+import { checkRamp, type PabeePolicy, parseRamp } from '../../src/parser/index.js';
 
 const model = (body: string) => `model m {\n  backbone "nets/b.onnx"\n${body}\n}\n`;
 

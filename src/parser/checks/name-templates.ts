@@ -7,16 +7,23 @@ import type { CheckContext, CheckRule } from './rule.js';
  * key may contain it once (per-exit weights) or not at all (weights shared by all exits).
  */
 function checkTemplate(t: StringLiteral, what: string, needsIndex: boolean, ctx: CheckContext): void {
-  const report = (problem: string) =>
+  const report = (problem: string): void => {
     ctx.report(diagnostic('OR2013', { what, template: t.value, problem }, { span: t.loc }));
+  };
   const other = /\{(?!i\})[^}]*\}?/.exec(t.value.replaceAll('{i}', ''));
-  if (other)
-    return report(
-      `has the placeholder '${other[0]}'; the only placeholder is {i} (the 0-based module index)`,
-    );
+  if (other) {
+    report(`has the placeholder '${other[0]}'; the only placeholder is {i} (the 0-based module index)`);
+    return;
+  }
   const count = t.value.split('{i}').length - 1;
-  if (count > 1) return report('contains {i} more than once');
-  if (needsIndex && count === 0) return report('needs {i} where the 0-based module index goes');
+  if (count > 1) {
+    report('contains {i} more than once');
+    return;
+  }
+  if (needsIndex && count === 0) {
+    report('needs {i} where the 0-based module index goes');
+    return;
+  }
   if (t.value.length === 0) report('is empty');
 }
 
