@@ -40,6 +40,15 @@ describe('safetensors', () => {
     expect([...file!.tensors.get('z.b')!.values()]).toEqual([7]);
   });
 
+  it('reads correct values from a Node Buffer that shares pooled memory', () => {
+    const data = new Float32Array([0.25, -8, 3]);
+    // Small Buffers live inside a shared pool, at a non-zero byte offset.
+    const pooled = Buffer.from(encodeSafetensors([{ name: 't', shape: [3], data }]));
+    const t = parseSafetensors(pooled, 'w.safetensors').file!.tensors.get('t')!;
+    expect([...t.values()]).toEqual([0.25, -8, 3]);
+    expect([...t.view()]).toEqual([0.25, -8, 3]);
+  });
+
   it('reads the encoder fixture heads', () => {
     const path = fileURLToPath(new URL('../../fixtures/encoder/heads.safetensors', import.meta.url));
     const { file } = parseSafetensors(readFileSync(path), path);
