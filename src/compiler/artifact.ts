@@ -34,6 +34,11 @@ function manifestType(code: number): ManifestType {
   return (['float32', 'float16', 'float64', 'int64', 'int32', 'bool'].includes(name) ? name : 'float32') as ManifestType;
 }
 
+function perExitDefault(value: number | readonly number[], perExit: boolean, exits: number): number | readonly number[] {
+  if (!perExit || typeof value !== 'number') return value;
+  return Array.from({ length: exits }, () => value);
+}
+
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
 function tensorSpec(name: string, elementType: number, shape: readonly (number | string | undefined)[] | undefined): TensorSpec {
@@ -84,7 +89,8 @@ export function artifactFiles(options: {
         name: p.name,
         input: parameterInputName(p.name),
         elementType: p.dtype as ManifestType,
-        default: plan.policy.parameters[p.name] ?? p.default,
+        // A per-exit parameter is a vector input: a single value applies to every exit.
+        default: perExitDefault(plan.policy.parameters[p.name] ?? p.default, p.perExit === true, options.exits.length),
         description: p.description,
         ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
         ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { isSamePath, writeFileAtomic } from '../io/index.js';
-import { discoverLayers, readModel } from '../ir/index.js';
+import type { LinkedModel } from '../link/index.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import type { CheckedModel } from '../parser/ast.js';
 import { type GeneratedFile, type TargetRequest, artifactFiles } from './artifact.js';
@@ -40,23 +40,13 @@ export interface CompileResult {
 function inputsOf(model: CheckedModel, file: string): string[] {
   const paths = [file, model.backbone.path.resolved];
   if (model.exits.weights) paths.push(model.exits.weights.file.resolved);
+  for (const p of model.policy.params) if (p.value.kind === 'Weights') paths.push(p.value.file.resolved);
   return paths;
 }
 
-async function compileModel(model: CheckedModel, options: CompileOptions, diagnostics: Diagnostic[]): Promise<CompiledArtifact | undefined> {
-  const backbone = await readModel(model.backbone.path.resolved);
-  diagnostics.push(...backbone.diagnostics);
-  if (!backbone.model) return undefined;
-  const spec = model.backbone.layers?.spec;
-  const found = discoverLayers(backbone.model, {
-    file: model.backbone.path.resolved,
-    ...(spec?.kind === 'PatternLayers' ? { pattern: spec.pattern.value } : {}),
-  });
-  if (found.layers.length === 0) {
-    diagnostics.push(...found.diagnostics.map((d) => ({ ...d, span: model.backbone.layers?.loc ?? model.backbone.path.loc })));
-    return undefined;
-  }
-  const plan = planFromModel(model, found.layers.length, diagnostics);
+async function compileModel(linked: LinkedModel, options: CompileOptions, diagnostics: Diagnostic[]): Promise<CompiledArtifact | undefined> {
+  const model = linked.model;
+  const plan = planFromModel(linked, diagnostics);
   if (!plan) return undefined;
   const pipeline = await runChainPipeline(plan, {
     verifyEach: options.debug ?? false,
@@ -105,8 +95,8 @@ async function compileModel(model: CheckedModel, options: CompileOptions, diagno
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const { models, diagnostics } = await loadRamp(options.file, options.source);
   const artifacts: CompiledArtifact[] = [];
-  for (const model of models) {
-    const artifact = await compileModel(model, options, diagnostics);
+  for (const linked of models) {
+    const artifact = await compileModel(linked, options, diagnostics);
     if (artifact) artifacts.push(artifact);
   }
   if (hasErrors(diagnostics)) return { diagnostics, artifacts: [] };

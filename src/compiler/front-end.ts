@@ -1,21 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
-import type { CheckedModel } from '../parser/ast.js';
-import { parseRamp } from '../parser/parse.js';
+import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
+import { type LinkedModel, checkFile, checkSource } from '../link/index.js';
 
-/** Reads, parses and checks a `.ramp` file (or given source text) into checked models. */
-export async function loadRamp(file: string, source?: string): Promise<{ models: CheckedModel[]; diagnostics: Diagnostic[] }> {
-  let text = source;
-  if (text === undefined) {
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      return { models: [], diagnostics: [diagnostic('OR7001', { file, reason: (error as Error).message }, { graph: { file } })] };
-    }
+/**
+ * Reads, parses, checks and links a `.ramp` file (or given source text): every name it uses is resolved
+ * against the ONNX backbone and the safetensors files before any pass runs.
+ */
+export async function loadRamp(file: string, source?: string): Promise<{ models: LinkedModel[]; diagnostics: Diagnostic[] }> {
+  try {
+    const result = source === undefined ? await checkFile(file) : await checkSource(source, file);
+    return { models: [...(result.linked ?? [])], diagnostics: [...result.diagnostics] };
+  } catch (error) {
+    return { models: [], diagnostics: [diagnostic('OR9001', { detail: (error as Error).message })] };
   }
-  const parsed = parseRamp(text, file);
-  const diagnostics = [...parsed.diagnostics];
-  if (!parsed.ast || hasErrors(diagnostics)) return { models: [], diagnostics };
-  const models = parsed.ast.models.filter((m): m is CheckedModel => m.backbone !== undefined && m.exits !== undefined && m.policy !== undefined);
-  return { models, diagnostics };
 }

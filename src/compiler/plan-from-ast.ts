@@ -1,6 +1,7 @@
 import { type Diagnostic, type SourceSpan, diagnostic } from '../diagnostics/index.js';
 import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
 import { policySpecs } from '../policies/index.js';
+import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel, ExitSelection, PolicyModule, WeightsDecl } from '../parser/ast.js';
 
 const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
@@ -43,15 +44,18 @@ function moduleWeights(module: PolicyModule | undefined): { file?: string; prefi
 function checkParameterRanges(policy: PolicyPlan, model: CheckedModel, diagnostics: Diagnostic[]): void {
   const spec = policySpecs[policy.kind];
   for (const decl of spec.parameters) {
-    const value = policy.parameters[decl.name];
-    if (value === undefined) continue;
+    const given = policy.parameters[decl.name];
+    if (given === undefined) continue;
+    for (const value of typeof given === 'number' ? [given] : given) checkOne(decl, value);
+  }
+  function checkOne(decl: (typeof spec.parameters)[number], value: number): void {
     const low = decl.minimum;
     const high = decl.maximum;
     const bad =
       (decl.integer && !Number.isInteger(value)) ||
       (low !== undefined && (decl.exclusive ? value <= low : value < low)) ||
       (high !== undefined && (decl.exclusive ? value >= high : value > high));
-    if (!bad) continue;
+    if (!bad) return;
     const range = decl.integer
       ? `a whole number of at least ${low ?? 0}`
       : high !== undefined
@@ -63,11 +67,12 @@ function checkParameterRanges(policy: PolicyPlan, model: CheckedModel, diagnosti
 }
 
 /** Lowers a checked `.ramp` model to the plan the passes run on, reporting what the compiler cannot do yet. */
-export function planFromModel(model: CheckedModel, layerCount: number, diagnostics: Diagnostic[]): CompilePlan | undefined {
+export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): CompilePlan | undefined {
+  const model = linked.model;
   const before = diagnostics.length;
   const layers = model.backbone.layers?.spec;
   if (layers?.kind === 'CutLayers') diagnostics.push(unsupported('explicit cut tensors (use a name pattern or auto)', layers.loc));
-  const exits = resolveExits(model.exits.selection, layerCount, diagnostics);
+  const exits = [...linked.exitLayers];
 
   let head: HeadPlan | undefined;
   const e = model.exits;
@@ -92,7 +97,7 @@ export function planFromModel(model: CheckedModel, layerCount: number, diagnosti
   }
 
   const p = model.policy;
-  const parameters: Record<string, number> = {};
+  const parameters: Record<string, number | readonly number[]> = {};
   let policy: PolicyPlan | undefined;
   switch (p.name) {
     case 'pabee':
@@ -122,7 +127,12 @@ export function planFromModel(model: CheckedModel, layerCount: number, diagnosti
       break;
     case 'entropy':
       if (p.threshold) parameters.threshold = p.threshold.value;
-      if (p.thresholds) diagnostics.push(unsupported('per-layer entropy thresholds', p.thresholds.loc));
+      if (p.thresholds) {
+        if (p.thresholds.value.length !== exits.length) {
+          diagnostics.push(diagnostic('OR5006', { given: p.thresholds.value.length, exits: exits.length }, { span: p.thresholds.valueLoc }));
+        }
+        parameters.threshold = [...p.thresholds.value];
+      }
       policy = { kind: 'entropy', parameters, ...(p.normalized ? { normalizedEntropy: p.normalized.value } : {}) };
       break;
     case 'mamba':

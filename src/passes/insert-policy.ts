@@ -3,7 +3,7 @@ import { Builder, ElementType, Value } from '../ir/index.js';
 import { type Carried, type DType, type ExitContext, driverStep, policySpecs } from '../policies/index.js';
 import type { CompileContext } from './context.js';
 import type { CompilerPass } from './compiler-pass.js';
-import { GraphOps } from './graph-ops.js';
+import { graphOps } from './graph-ops.js';
 import { keyFor } from './insert-exit-heads.js';
 
 const CODE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int64: 7, bool: 9 };
@@ -36,7 +36,8 @@ export const insertPolicy: CompilerPass = {
       const decl = spec.parameters.find((p) => p.name === name)!;
       // A plain graph input: onnxruntime's Node and web bindings cannot feed an initializer-backed input,
       // so the default lives in the manifest and the runtime feeds it when the caller does not.
-      const value = new Value(b.uniqueName(parameterInputName(name)), { elementType: CODE[decl.dtype], shape: [] }, graph);
+      const shape = decl.perExit ? [ctx.exits.length] : [];
+      const value = new Value(b.uniqueName(parameterInputName(name)), { elementType: CODE[decl.dtype], shape }, graph);
       graph.inputs.push(value);
       ctx.parameterInputs.set(name, value);
       return value;
@@ -68,11 +69,10 @@ export const insertPolicy: CompilerPass = {
     let state: Readonly<Record<string, Value>> | undefined;
     let carried: Carried<Value> | undefined;
     ctx.exits.forEach((record, exitIndex) => {
-      const uniformAt = (index: number) =>
-        b.op('Gather', [uniforms!, b.scalar('offramp/uniform_index', index, 'int64')], { axis: 1 }, 'offramp/uniform');
-      const ops = new GraphOps(
+      const perExit = (name: string) => spec.parameters.find((p) => p.name === name)?.perExit === true;
+      const ops = graphOps(
         b,
-        { parameter, weight: weightFor(record.layer - 1), ...(uniforms ? { uniform: uniformAt } : {}) },
+        { parameter, perExit, weight: weightFor(record.layer - 1), ...(uniforms ? { uniforms } : {}) },
         `offramp/exit${record.layer}/policy`,
       );
       const exit: ExitContext = {

@@ -6,11 +6,12 @@ import { discoverExitLayers } from './discover-exit-layers.js';
 import { insertExitHeads } from './insert-exit-heads.js';
 import { insertPolicy } from './insert-policy.js';
 import { makeConditional } from './make-conditional.js';
+import { pruneUnused } from './prune-unused.js';
 import type { CompilePlan } from './plan.js';
 import { SafetensorsWeights } from './weights.js';
 
 /** The chain-form pipeline, in order. */
-export const CHAIN_PIPELINE: readonly CompilerPass[] = [discoverExitLayers, insertExitHeads, insertPolicy, makeConditional];
+export const CHAIN_PIPELINE: readonly CompilerPass[] = [discoverExitLayers, insertExitHeads, insertPolicy, makeConditional, pruneUnused];
 
 export interface PipelineOptions {
   /** Run the IR verifier after every pass (always on in tests and with `--debug`). */

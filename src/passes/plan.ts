@@ -21,7 +21,8 @@ export type HeadPlan =
 export interface PolicyPlan {
   readonly kind: PolicyKind;
   /** Defaults for the run-time parameters (graph inputs). */
-  readonly parameters: Readonly<Record<string, number>>;
+  /** One number, or one per exit for per-exit parameters (DeeBERT's entropy thresholds). */
+  readonly parameters: Readonly<Record<string, number | readonly number[]>>;
   /** Key template of the policy's learned part (`palbert.lambda.`, `jei.gate.{i}.`) and its file. */
   readonly weightsPrefix?: string;
   readonly weightsFile?: string;

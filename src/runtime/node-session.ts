@@ -80,6 +80,8 @@ export class CompiledModel {
     if (!target) throw new Error(`artifact ${artifactDir} has no chain-form '${wanted}' target`);
     const session = await ort.InferenceSession.create(join(artifactDir, target.models[0]!), {
       executionProviders: [...(options.executionProviders ?? target.executionProviders)] as string[],
+      // Warnings only: ORT's informational notes about graph rewrites are noise to an application.
+      logSeverityLevel: 3,
       ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
       ...(options.sessionConfig ? { extra: { session: options.sessionConfig } } : {}),
     } as ort.InferenceSession.SessionOptions);

@@ -21,6 +21,11 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'parameter out of range',
     message: "'{name}' of policy '{policy}' must be {range}, got {value}",
   },
+  OR5006: {
+    severity: 'error',
+    title: 'wrong number of per-exit values',
+    message: 'this policy has {exits} exits, but {given} values are given (one per exit, in exit order)',
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
