@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
 import { COMPILER_ID } from '../compiler/index.js';
+import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
+import { fmtCommand } from './commands/fmt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { ExitCode } from './exit-codes.js';
@@ -42,6 +44,19 @@ export function buildProgram(): Command {
     .option('--print-ir-after <passes>', "print the IR after these passes (comma-separated, or 'all')")
     .option('--dry-run', 'compile but write nothing', false)
     .action(guarded((file: string, o: Record<string, unknown>) => compileCommand(file, { ...common(), ...(o as object), debug: debug() } as never), debug));
+
+  program
+    .command('check')
+    .description('parse, check and link a .ramp file against its ONNX and safetensors files')
+    .argument('<file>', 'the .ramp file')
+    .action(guarded((file: string) => checkCommand(file, common()), debug));
+
+  program
+    .command('fmt')
+    .description('rewrite .ramp files in canonical form, keeping comments')
+    .argument('<files...>', '.ramp files')
+    .option('--check', 'write nothing; exit 1 if a file is not in canonical form', false)
+    .action(guarded((files: string[], o: { check: boolean }) => fmtCommand(files, { ...common(), check: o.check }), debug));
 
   program
     .command('inspect')

@@ -146,4 +146,18 @@ describe('offramp CLI', () => {
     expect(result.layers).toHaveLength(6);
     expect(result.layers[5].output).toContain('/bert/encoder/layer.5/');
   });
+
+  it('checks a file and formats it canonically, with --check for CI', async () => {
+    const file = rampFile('fmt.ramp', pabee().replace('policy pabee { patience: 2 }', 'policy   pabee {patience:2}   # keep me'));
+    expect((await offramp('check', file)).code).toBe(0);
+    const before = readFileSync(file, 'utf8');
+    const checked = await offramp('fmt', '--check', file);
+    expect(checked.code).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect((await offramp('fmt', file)).code).toBe(0);
+    const after = readFileSync(file, 'utf8');
+    expect(after).toContain('# keep me');
+    expect(after).toContain('policy pabee { patience: 2 }');
+    expect((await offramp('fmt', '--check', file)).code).toBe(0);
+  });
 });
