@@ -19,8 +19,11 @@ async function compile(plan: CompilePlan): Promise<ort.InferenceSession> {
 function feedsFor(kind: keyof typeof policySpecs, settings: Record<string, number | boolean>) {
   const feeds: Record<string, ort.Tensor> = {};
   for (const p of policySpecs[kind].parameters) {
-    const value = settings[p.name];
-    feeds[parameterInputName(p.name)] = scalarFeed(p.dtype as 'int64', typeof value === 'number' ? value : p.default);
+    const value = typeof settings[p.name] === 'number' ? (settings[p.name] as number) : p.default;
+    // A per-exit parameter is a vector input with one value per exit (all six layers exit here).
+    feeds[parameterInputName(p.name)] = p.perExit
+      ? new ort.Tensor('float32', new Float32Array(fixture.layers).fill(value), [fixture.layers])
+      : scalarFeed(p.dtype as 'int64', value);
   }
   return feeds;
 }
