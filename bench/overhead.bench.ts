@@ -81,7 +81,7 @@ const rows = [`| nothing exits | ${tNever!.toFixed(1)} ms | backbone ${tBackbone
 for (const k of [3, 6, 9]) {
   const forced = await save(`forced${k}`, (await runChainPipeline(plan(k, all))).bytes!);
   const partial = await runChainPipeline(plan(1, all.slice(0, k)), { stopAfter: 'insert-exit-heads' });
-  keepOnly(partial.model!, partial.exits.map((e) => e.logits));
+  keepOnly(partial.model!, partial.exits.filter((e) => e.layer <= k).map((e) => e.logits));
   const baseline = await save(`baseline${k}`, writeModel(partial.model!));
   const [tForced, tBase] = await medians([{ session: forced, feeds: param(0) }, { session: baseline, feeds: {} }]);
   rows.push(`| forced exit at layer ${k} | ${tForced!.toFixed(1)} ms | layers 1..${k} + heads ${tBase!.toFixed(1)} ms | ${(tForced! / tBase!).toFixed(3)} |`);
