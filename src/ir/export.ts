@@ -57,7 +57,7 @@ export function exportGraph(graph: Graph): onnx.IGraphProto {
 export function exportModelProto(model: Model): onnx.IModelProto {
   return {
     irVersion: model.irVersion,
-    opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: o.version })),
+    opsetImport: model.opsetImports.map((o) => (o.domain ? { domain: o.domain, version: o.version } : { version: o.version })),
     ...Object.fromEntries(Object.entries(model.extra).filter(([, v]) => v !== undefined && v !== null)),
     graph: exportGraph(model.graph),
   };

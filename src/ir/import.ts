@@ -103,7 +103,7 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
       node.outputs.push(value);
       if (outputName !== '') define(value, node.name);
     }
-    if (n.docString) node.extra.docString = n.docString;
+    if (Object.hasOwn(n, 'docString')) node.extra.docString = n.docString;
     graph.nodes.push(node);
   }
   for (const output of proto.output ?? []) {
@@ -124,6 +124,13 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
   if (proto.sparseInitializer?.length) graph.extra.sparseInitializer = proto.sparseInitializer;
   if (proto.quantizationAnnotation?.length) graph.extra.quantizationAnnotation = proto.quantizationAnnotation;
   return graph;
+}
+
+/** The fields the file actually carries (protobufjs puts defaults on the prototype, not on the message). */
+function keptFields(message: object, names: readonly string[]): Partial<onnx.IModelProto> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (Object.hasOwn(message, name)) out[name] = (message as Record<string, unknown>)[name];
+  return out as Partial<onnx.IModelProto>;
 }
 
 /** Decodes ONNX bytes into the IR. Malformed input yields diagnostics, never an exception. */
@@ -148,16 +155,7 @@ export function importModel(bytes: Uint8Array, file = '<memory>'): { model?: Mod
     graph,
     (proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? 0) })),
     ir,
-    {
-      producerName: proto.producerName,
-      producerVersion: proto.producerVersion,
-      domain: proto.domain,
-      modelVersion: proto.modelVersion,
-      docString: proto.docString,
-      metadataProps: proto.metadataProps,
-      functions: proto.functions,
-      trainingInfo: proto.trainingInfo,
-    },
+    keptFields(proto, ['producerName', 'producerVersion', 'domain', 'modelVersion', 'docString', 'metadataProps', 'functions', 'trainingInfo']),
   );
   return { model, diagnostics: ctx.diagnostics };
 }

@@ -1,5 +1,5 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import type { Graph, Model, Value } from './graph.js';
+import { type Graph, type Model, type Value, allGraphs } from './graph.js';
 
 /**
  * Checks the IR invariants every pass must keep: SSA across scopes, every read defined earlier (or in an
@@ -18,6 +18,10 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
     defined.add(v.name);
   };
 
+  // Every name defined anywhere, so a read of a later definition is told apart from a dangling one.
+  const everywhere = new Set<string>();
+  for (const g of allGraphs(model.graph)) for (const n of g.nodes) for (const v of n.outputs) everywhere.add(v.name);
+
   const walk = (graph: Graph, visible: Set<Value>) => {
     const scope = new Set(visible);
     for (const v of graph.inputs) {
@@ -32,7 +36,7 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
       const nodeName = node.name || node.op;
       for (const input of node.inputs) {
         if (input && !scope.has(input)) {
-          const code = defined.has(input.name) ? 'OR4007' : 'OR4002';
+          const code = everywhere.has(input.name) && !defined.has(input.name) ? 'OR4007' : 'OR4002';
           diagnostics.push(diagnostic(code, { name: input.name, node: nodeName }, { graph: { file, node: node.name, tensor: input.name } }));
         }
       }
