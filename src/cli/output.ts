@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  type Diagnostic,
-  diagnosticsToJson,
-  formatDiagnostics,
-  hasErrors,
-} from '../diagnostics/index.js';
+import { type Diagnostic, diagnosticsToJson, formatDiagnostics, hasErrors } from '../diagnostics/index.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface OutputOptions {
@@ -39,7 +34,12 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], options: Ou
 
 /** The one JSON envelope every command prints with `--json`: `{ ok, command, diagnostics, result }`. */
 export function printJson(command: string, diagnostics: readonly Diagnostic[], result: unknown): void {
-  const envelope = { ok: !hasErrors(diagnostics), command, diagnostics: diagnosticsToJson(diagnostics), result };
+  const envelope = {
+    ok: !hasErrors(diagnostics),
+    command,
+    diagnostics: diagnosticsToJson(diagnostics),
+    result,
+  };
   process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
 }
 

@@ -10,3 +10,4 @@ export {
   writeNpy,
 } from './npy.js';
 export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+export { readNpyFolder } from './npy-folder.js';

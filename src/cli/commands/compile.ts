@@ -20,11 +20,16 @@ export async function compileCommand(file: string, options: CompileCommandOption
     ...(options.target ? { targets: options.target as ('cpu' | 'cuda' | 'webgpu')[] } : {}),
     ...(printIr ? { printIrAfter: printIr, log: (t: string) => process.stderr.write(`${t}\n`) } : {}),
   });
-  const artifacts = result.artifacts.map((a) => ({ name: a.name, directory: a.directory, files: a.files.map((f) => f.path) }));
+  const artifacts = result.artifacts.map((a) => ({
+    name: a.name,
+    directory: a.directory,
+    files: a.files.map((f) => f.path),
+  }));
   if (options.json) printJson('compile', result.diagnostics, { artifacts });
   const code = printDiagnostics(result.diagnostics, options);
   if (!options.json && code === ExitCode.ok) {
-    for (const a of artifacts) process.stdout.write(`compiled ${a.name} -> ${a.directory} (${a.files.join(', ')})\n`);
+    for (const a of artifacts)
+      process.stdout.write(`compiled ${a.name} -> ${a.directory} (${a.files.join(', ')})\n`);
   }
   return code;
 }

@@ -7,7 +7,10 @@ import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
  * `offramp fmt FILE...`: rewrite `.ramp` files in canonical form (comments kept). With `--check`, write
  * nothing and exit 1 if any file is not canonical (for CI).
  */
-export async function fmtCommand(files: string[], options: OutputOptions & { check: boolean }): Promise<number> {
+export async function fmtCommand(
+  files: string[],
+  options: OutputOptions & { check: boolean },
+): Promise<number> {
   let code: number = ExitCode.ok;
   const results: { file: string; changed: boolean }[] = [];
   for (const file of files) {

@@ -2,7 +2,10 @@ import { discoverLayers, readModel } from '../../ir/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
-export async function inspectCommand(file: string, options: OutputOptions & { layers?: string }): Promise<number> {
+export async function inspectCommand(
+  file: string,
+  options: OutputOptions & { layers?: string },
+): Promise<number> {
   const { model, diagnostics } = await readModel(file);
   if (!model) {
     if (options.json) printJson('inspect', diagnostics, null);
@@ -15,11 +18,18 @@ export async function inspectCommand(file: string, options: OutputOptions & { la
     file,
     irVersion: model.irVersion,
     opsets: model.opsetImports,
-    inputs: model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => ({ name: v.name, type: v.type })),
+    inputs: model.graph.inputs
+      .filter((v) => !model.graph.initializers.has(v.name))
+      .map((v) => ({ name: v.name, type: v.type })),
     outputs: model.graph.outputs.map((v) => ({ name: v.name, type: v.type })),
     nodes: model.graph.nodes.length,
     opHistogram: Object.fromEntries(Object.entries(histogram).sort(([a], [b]) => a.localeCompare(b))),
-    layers: found.layers.map((l) => ({ layer: l.index + 1, nodes: l.nodes.length, input: l.input.name, output: l.output.name })),
+    layers: found.layers.map((l) => ({
+      layer: l.index + 1,
+      nodes: l.nodes.length,
+      input: l.input.name,
+      output: l.output.name,
+    })),
     layerPattern: found.pattern,
   };
   if (options.json) {
@@ -31,8 +41,12 @@ export async function inspectCommand(file: string, options: OutputOptions & { la
     `inputs:  ${report.inputs.map((i) => i.name).join(', ')}`,
     `outputs: ${report.outputs.map((o) => o.name).join(', ')}`,
     `layers (${found.pattern}):`,
-    ...report.layers.map((l) => `  ${String(l.layer).padStart(3)}  ${String(l.nodes).padStart(4)} nodes  cut -> ${l.output}`),
-    `ops: ${Object.entries(report.opHistogram).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    ...report.layers.map(
+      (l) => `  ${String(l.layer).padStart(3)}  ${String(l.nodes).padStart(4)} nodes  cut -> ${l.output}`,
+    ),
+    `ops: ${Object.entries(report.opHistogram)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return printDiagnostics(found.diagnostics, options);

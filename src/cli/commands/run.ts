@@ -22,7 +22,9 @@ async function loadData(dir: string, diagnostics: Diagnostic[]): Promise<Map<str
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.npy')).sort();
   } catch (error) {
-    diagnostics.push(diagnostic('OR7001', { file: dir, reason: (error as Error).message }, { graph: { file: dir } }));
+    diagnostics.push(
+      diagnostic('OR7001', { file: dir, reason: (error as Error).message }, { graph: { file: dir } }),
+    );
     return arrays;
   }
   for (const name of names) {
@@ -41,13 +43,21 @@ function rows(array: NpyArray, start: number, count: number): HostTensor {
   return { elementType, dims: [count, ...array.shape.slice(1)], data: data as HostTensor['data'] };
 }
 
-function parseParams(pairs: readonly string[] | undefined, diagnostics: Diagnostic[]): Record<string, number> {
+function parseParams(
+  pairs: readonly string[] | undefined,
+  diagnostics: Diagnostic[],
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const pair of pairs ?? []) {
     const [name, value] = pair.split('=');
     const n = Number(value);
     if (!name || value === undefined || !Number.isFinite(n)) {
-      diagnostics.push(diagnostic('OR7003', { file: pair, reason: 'parameters are given as name=number, e.g. --param patience=3' }));
+      diagnostics.push(
+        diagnostic('OR7003', {
+          file: pair,
+          reason: 'parameters are given as name=number, e.g. --param patience=3',
+        }),
+      );
     } else out[name] = n;
   }
   return out;
@@ -62,10 +72,23 @@ export async function runCommand(artifact: string, options: RunCommandOptions): 
   try {
     model = await CompiledModel.load(artifact, { intraOpNumThreads: 1 });
   } catch (error) {
-    diagnostics.push(diagnostic('OR7003', { file: artifact, reason: (error as Error).message }, { graph: { file: artifact } }));
+    diagnostics.push(
+      diagnostic(
+        'OR7003',
+        { file: artifact, reason: (error as Error).message },
+        { graph: { file: artifact } },
+      ),
+    );
   }
   const missing = model?.manifest.inputs.filter((i) => !data.has(i.name)) ?? [];
-  for (const m of missing) diagnostics.push(diagnostic('OR7003', { file: options.data, reason: `no ${m.name}.npy for model input '${m.name}'` }, { graph: { file: options.data } }));
+  for (const m of missing)
+    diagnostics.push(
+      diagnostic(
+        'OR7003',
+        { file: options.data, reason: `no ${m.name}.npy for model input '${m.name}'` },
+        { graph: { file: options.data } },
+      ),
+    );
   if (!model || diagnostics.some((d) => d.severity === 'error')) {
     if (options.json) printJson('run', diagnostics, null);
     return printDiagnostics(diagnostics, options);
@@ -82,11 +105,16 @@ export async function runCommand(artifact: string, options: RunCommandOptions): 
     const feeds = Object.fromEntries(manifest.inputs.map((i) => [i.name, rows(data.get(i.name)!, start, n)]));
     const out = await model.run(feeds, { params });
     compiledMs += out.telemetry.wallMs;
-    if (labels) for (let b = 0; b < n; b++) if (BigInt(out.predictions[b]!) === BigInt(labels.data[start + b] as bigint | number)) correct++;
+    if (labels)
+      for (let b = 0; b < n; b++)
+        if (BigInt(out.predictions[b]!) === BigInt(labels.data[start + b] as bigint | number)) correct++;
   }
   let backboneMs: number | undefined;
   if (options.backbone) {
-    const session = await ort.InferenceSession.create(options.backbone, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const session = await ort.InferenceSession.create(options.backbone, {
+      intraOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
     backboneMs = 0;
     for (let start = 0; start < total; start += batch) {
       const n = Math.min(batch, total - start);
@@ -124,7 +152,9 @@ export async function runCommand(artifact: string, options: RunCommandOptions): 
     `exit histogram    ${stats.exitHistogram.map((c, k) => `L${k + 1}:${c}`).join('  ')}`,
     `mean exit layer   ${stats.meanExitLayer.toFixed(2)} of ${manifest.layers} (ideal speed-up ${stats.estimatedSpeedup.toFixed(2)}x)`,
     ...(backboneMs !== undefined
-      ? [`measured speed-up ${(backboneMs / compiledMs).toFixed(2)}x (backbone ${backboneMs.toFixed(0)} ms, compiled ${compiledMs.toFixed(0)} ms)`]
+      ? [
+          `measured speed-up ${(backboneMs / compiledMs).toFixed(2)}x (backbone ${backboneMs.toFixed(0)} ms, compiled ${compiledMs.toFixed(0)} ms)`,
+        ]
       : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

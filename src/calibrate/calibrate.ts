@@ -1,0 +1,109 @@
+import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
+import { loadRamp } from '../compiler/front-end.js';
+import { planFromModel } from '../compiler/plan-from-ast.js';
+import { readNpyFolder } from '../io/index.js';
+import { SafetensorsWeights } from '../passes/weights.js';
+import { type ParameterValues, policySpecs, recordSignals, simulate } from '../policies/index.js';
+import { candidateSettings } from './candidates.js';
+import { type Measured, cheapestWithin, paretoFrontier } from './frontier.js';
+import { recordHeads } from './record.js';
+
+export interface CalibrateOptions {
+  readonly file: string;
+  /** Folder with one `<input>.npy` per model input and, optionally, `labels.npy`. */
+  readonly data: string;
+  /** Largest accepted quality loss against the full model, absolute (0.01 = one point). */
+  readonly budget: number;
+  /** Which model of the file (default: the first). */
+  readonly model?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface CalibrationResult {
+  readonly diagnostics: Diagnostic[];
+  readonly model?: string;
+  readonly policy?: string;
+  readonly layers?: number;
+  readonly examples?: number;
+  /** `accuracy` against labels, or `agreement` with the full model's predictions. */
+  readonly qualityKind?: 'accuracy' | 'agreement';
+  /** Quality of the full model (every sample takes the last exit). */
+  readonly reference?: number;
+  readonly points: Measured<ParameterValues>[];
+  readonly frontier: Measured<ParameterValues>[];
+  readonly chosen?: Measured<ParameterValues>;
+  /** Per-exit head accuracy (labels) or agreement with the last exit. */
+  readonly exitQuality?: readonly number[];
+  readonly recordingMs?: number;
+}
+
+/**
+ * Picks policy parameters for an accuracy budget: records every exit's head outputs once, then replays
+ * every candidate setting through the policy's own decision code (`simulate`): no recompiling, no rerun.
+ */
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
+  const empty = { points: [], frontier: [] };
+  const { models, diagnostics } = await loadRamp(options.file);
+  if (hasErrors(diagnostics)) return { diagnostics, ...empty };
+  const linked = options.model ? models.find((m) => m.model.name.value === options.model) : models[0];
+  if (!linked) {
+    diagnostics.push(
+      diagnostic('OR7003', { file: options.file, reason: `no model named '${options.model}'` }),
+    );
+    return { diagnostics, ...empty };
+  }
+  const plan = planFromModel(linked, diagnostics);
+  const { arrays, diagnostics: dataProblems } = await readNpyFolder(options.data);
+  diagnostics.push(...dataProblems);
+  if (!plan || hasErrors(diagnostics)) return { diagnostics, ...empty };
+  const spec = policySpecs[plan.policy.kind];
+  const recorded = await recordHeads(plan, arrays, {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const weights = new SafetensorsWeights();
+  const recording = recordSignals({
+    spec,
+    exitLayers: recorded.exitLayers,
+    classes: recorded.classes,
+    options: {
+      ...(plan.policy.lambdaBlocks !== undefined ? { lambdaBlocks: plan.policy.lambdaBlocks } : {}),
+      ...(plan.policy.normalizedEntropy !== undefined
+        ? { normalizedEntropy: plan.policy.normalizedEntropy }
+        : {}),
+    },
+    heads: recorded.heads,
+    ...(plan.policy.weightsPrefix ? { weightsPrefix: plan.policy.weightsPrefix } : {}),
+    weight: (key) => (plan.policy.weightsFile ? weights.get(plan.policy.weightsFile, key) : undefined),
+  });
+  const labels = arrays.get('labels');
+  const last = recording.predictions[recording.predictions.length - 1]!;
+  const truth = labels ? Array.from(labels.data as ArrayLike<number | bigint>, Number) : Array.from(last);
+  const qualityOf = (predictions: ArrayLike<number>) => {
+    let right = 0;
+    for (let i = 0; i < truth.length; i++) if (predictions[i] === truth[i]) right++;
+    return right / truth.length;
+  };
+  const settings = candidateSettings(spec, recording);
+  const points = simulate(spec, recording, settings, { minExit: plan.minExit }).map((r) => ({
+    setting: r.parameters,
+    quality: qualityOf(r.prediction),
+    meanExitLayer: r.exitLayer.reduce((a, b) => a + b, 0) / r.exitLayer.length,
+  }));
+  const reference = qualityOf(last);
+  const frontier = paretoFrontier(points);
+  const chosen = cheapestWithin(points, reference, options.budget);
+  return {
+    diagnostics,
+    model: plan.name,
+    policy: spec.kind,
+    layers: linked.layers.count,
+    examples: recorded.examples,
+    qualityKind: labels ? 'accuracy' : 'agreement',
+    reference,
+    points,
+    frontier,
+    ...(chosen ? { chosen } : {}),
+    exitQuality: recording.predictions.map(qualityOf),
+    recordingMs: recorded.wallMs,
+  };
+}

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { type CalibrationResult, calibrate, tradeoffSvg } from '../../calibrate/index.js';
+import { diagnostic } from '../../diagnostics/index.js';
+import { writeFileAtomic } from '../../io/index.js';
+import type { Manifest } from '../../runtime/manifest.js';
+import { ExitCode } from '../exit-codes.js';
+import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
+
+export interface CalibrateCommandOptions extends OutputOptions {
+  readonly data: string;
+  readonly budget: string;
+  readonly artifact?: string;
+  readonly report?: string;
+  readonly model?: string;
+}
+
+/** "1%" → 0.01, "0.01" → 0.01. */
+function parseBudget(text: string): number | undefined {
+  const v = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text);
+  return Number.isFinite(v) && v >= 0 && v <= 1 ? v : undefined;
+}
+
+const describe = (s: Readonly<Record<string, number | readonly number[]>>) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? v : `[${v.join(', ')}]`}`)
+    .join(', ') || '(no parameters)';
+
+function markdown(r: CalibrationResult, budget: number): string {
+  const pct = (q: number) => `${(q * 100).toFixed(2)}%`;
+  const lines = [
+    `# Calibration of ${r.model} (${r.policy})`,
+    '',
+    `${r.examples} examples; quality = ${r.qualityKind}; full model ${pct(r.reference!)}; budget ${pct(budget)}.`,
+    '',
+    r.chosen
+      ? `**Chosen:** ${describe(r.chosen.setting)}: ${pct(r.chosen.quality)}, mean exit layer ${r.chosen.meanExitLayer.toFixed(2)} of ${r.layers} (ideal speed-up ${(r.layers! / r.chosen.meanExitLayer).toFixed(2)}x).`
+      : '**No setting stays within the budget.**',
+    '',
+    `Per-exit quality: ${(r.exitQuality ?? []).map(pct).join(', ')}`,
+    '',
+    '| setting | quality | mean exit layer | ideal speed-up |',
+    '|---|---|---|---|',
+    ...r.frontier.map(
+      (p) =>
+        `| ${describe(p.setting)} | ${pct(p.quality)} | ${p.meanExitLayer.toFixed(2)} | ${(r.layers! / p.meanExitLayer).toFixed(2)}x |`,
+    ),
+    '',
+    'The table is the Pareto frontier; `tradeoff.svg` plots every candidate.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** `offramp calibrate FILE --data DIR --budget 1%`: choose policy parameters for an accuracy budget. */
+export async function calibrateCommand(file: string, options: CalibrateCommandOptions): Promise<number> {
+  const budget = parseBudget(options.budget);
+  if (budget === undefined) {
+    const d = [
+      diagnostic('OR7003', {
+        file: options.budget,
+        reason: 'the budget is a fraction or a percentage, e.g. 0.01 or 1%',
+      }),
+    ];
+    if (options.json) printJson('calibrate', d, null);
+    printDiagnostics(d, options);
+    return ExitCode.usage;
+  }
+  // Progress bars only for people: not in CI, not when output is piped or machine-read.
+  const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.json;
+  const bar = interactive
+    ? new SingleBar({ format: 'recording exits [{bar}] {value}/{total}', stream: process.stderr })
+    : undefined;
+  let started = false;
+  const result = await calibrate({
+    file,
+    data: options.data,
+    budget,
+    ...(options.model ? { model: options.model } : {}),
+    onProgress: (done, total) => {
+      if (!bar) return;
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+  });
+  bar?.stop();
+  if (result.chosen && options.artifact) {
+    const path = join(options.artifact, 'manifest.json');
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+    const updated: Manifest = {
+      ...manifest,
+      policy: {
+        ...manifest.policy,
+        parameters: manifest.policy.parameters.map((p) => ({
+          ...p,
+          default: result.chosen!.setting[p.name] ?? p.default,
+        })),
+      },
+    };
+    await writeFileAtomic(path, `${JSON.stringify(updated, null, 2)}\n`);
+  }
+  if (result.reference !== undefined && options.report) {
+    await writeFileAtomic(join(options.report, 'calibration.md'), markdown(result, budget));
+    await writeFileAtomic(
+      join(options.report, 'tradeoff.svg'),
+      tradeoffSvg({
+        title: `${result.model}: ${result.policy} settings`,
+        points: result.points,
+        frontier: result.frontier,
+        ...(result.chosen ? { chosen: result.chosen } : {}),
+        reference: result.reference,
+        layers: result.layers!,
+        qualityLabel: result.qualityKind!,
+      }),
+    );
+  }
+  const summary = {
+    model: result.model,
+    policy: result.policy,
+    qualityKind: result.qualityKind,
+    reference: result.reference,
+    chosen: result.chosen,
+    frontier: result.frontier,
+    candidates: result.points.length,
+    exitQuality: result.exitQuality,
+  };
+  if (options.json) printJson('calibrate', result.diagnostics, summary);
+  const code = printDiagnostics(result.diagnostics, options);
+  if (!options.json && result.reference !== undefined) process.stdout.write(markdown(result, budget));
+  return code;
+}
