@@ -1,8 +1,6 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type Diagnostic, diagnostic } from '../../diagnostics/index.js';
-import { type NpyArray, parseNpy } from '../../io/index.js';
+import { type NpyArray, readNpyFolder } from '../../io/index.js';
 import { CompiledModel } from '../../runtime/node-session.js';
 import type { HostTensor } from '../../runtime/tensors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,26 +12,6 @@ export interface RunCommandOptions extends OutputOptions {
   readonly param?: string[];
   readonly backbone?: string;
   readonly limit?: string;
-}
-
-async function loadData(dir: string, diagnostics: Diagnostic[]): Promise<Map<string, NpyArray>> {
-  const arrays = new Map<string, NpyArray>();
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.npy')).sort();
-  } catch (error) {
-    diagnostics.push(
-      diagnostic('OR7001', { file: dir, reason: (error as Error).message }, { graph: { file: dir } }),
-    );
-    return arrays;
-  }
-  for (const name of names) {
-    const path = join(dir, name);
-    const { array, diagnostics: problems } = parseNpy(await readFile(path), path);
-    diagnostics.push(...problems);
-    if (array) arrays.set(name.slice(0, -4), array);
-  }
-  return arrays;
 }
 
 function rows(array: NpyArray, start: number, count: number): HostTensor {
@@ -67,7 +45,8 @@ function parseParams(
 export async function runCommand(artifact: string, options: RunCommandOptions): Promise<number> {
   const diagnostics: Diagnostic[] = [];
   const params = parseParams(options.param, diagnostics);
-  const data = await loadData(options.data, diagnostics);
+  const { arrays: data, diagnostics: dataProblems } = await readNpyFolder(options.data);
+  diagnostics.push(...dataProblems);
   let model: CompiledModel | undefined;
   try {
     model = await CompiledModel.load(artifact, { intraOpNumThreads: 1 });
