@@ -60,7 +60,7 @@ async function compileModel(linked: LinkedModel, options: CompileOptions, diagno
     ? model.targets.map((t) => ({ target: t.name, form: t.form?.value ?? 'chain', precision: t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32') }))
     : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
-  for (const t of model.targets) {
+  for (const t of model.targets.filter((d) => !options.targets || options.targets.includes(d.name))) {
     if ((t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32')) === 'fp16') {
       diagnostics.push(diagnostic('OR5003', { target: t.name }, { span: t.loc }));
     }
