@@ -85,6 +85,7 @@ export function artifactFiles(options: {
     policy: {
       kind: plan.policy.kind,
       minExit: plan.minExit,
+      ...(model.graph.inputs.some((v) => v.name === UNIFORM_INPUT) ? { uniformsInput: UNIFORM_INPUT } : {}),
       parameters: spec.parameters.map((p) => ({
         name: p.name,
         input: parameterInputName(p.name),

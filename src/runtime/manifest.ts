@@ -46,6 +46,8 @@ export interface Manifest {
     readonly kind: string;
     readonly parameters: readonly ParameterSpec[];
     readonly minExit: number;
+    /** PonderNet: the graph input taking uniform numbers [batch, exits]; the runtime draws them when not given. */
+    readonly uniformsInput?: string;
   };
   readonly layers: number;
   /** 1-based layers after which an exit can fire; the last entry is always `layers`. */

@@ -18,6 +18,24 @@ export interface LoadOptions {
 export interface RunOptions {
   /** Policy parameter overrides for this call, by parameter name (e.g. `{ patience: 3 }`). */
   readonly params?: Readonly<Record<string, number | readonly number[]>>;
+  /** PonderNet: uniform numbers in [0, 1), row-major [batch, exits]; drawn from `seed` when not given. */
+  readonly uniforms?: Float32Array;
+  /** PonderNet: seed for the uniform numbers, so a run can be reproduced. */
+  readonly seed?: number;
+}
+
+/** A small deterministic generator (mulberry32) for reproducible PonderNet exits. */
+function uniformNumbers(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
 }
 
 export interface ExitOutputs {
@@ -64,6 +82,7 @@ function argmaxRows(logits: Float32Array, batch: number, classes: number): Int32
 /** A compiled chain-form artifact running on onnxruntime-node. */
 export class CompiledModel {
   private readonly telemetry: TelemetryRecorder;
+  private calls = 0;
 
   private constructor(
     readonly manifest: Manifest,
@@ -100,6 +119,14 @@ export class CompiledModel {
     for (const spec of this.manifest.policy.parameters) {
       feeds[spec.input] = parameterTensor(spec, options.params?.[spec.name] ?? spec.default);
     }
+    const uniformsInput = this.manifest.policy.uniformsInput;
+    if (uniformsInput) {
+      const batch = Number(Object.values(feeds)[0]?.dims[0] ?? 1);
+      const exits = this.manifest.exits.length;
+      const values = options.uniforms ?? uniformNumbers(batch * exits, options.seed ?? this.calls);
+      feeds[uniformsInput] = new ort.Tensor('float32', values, [batch, exits]);
+    }
+    this.calls += 1;
     const started = performance.now();
     const out = await this.session.run(feeds);
     const wallMs = performance.now() - started;
