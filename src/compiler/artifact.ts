@@ -4,8 +4,14 @@ import { join, relative } from 'node:path';
 import { ElementType, type Model, elementTypeName } from '../ir/index.js';
 import { OUTPUT_NAMES, UNIFORM_INPUT, parameterInputName } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
+import type { SegmentModel } from '../passes/split-segments.js';
 import { policySpecs } from '../policies/index.js';
-import type { ArtifactTarget, ElementType as ManifestType, Manifest, TensorSpec } from '../runtime/manifest.js';
+import type {
+  ArtifactTarget,
+  ElementType as ManifestType,
+  Manifest,
+  TensorSpec,
+} from '../runtime/manifest.js';
 import { MANIFEST_FORMAT_VERSION } from '../runtime/manifest.js';
 
 export const COMPILER_ID = 'offramp 0.1.0';
@@ -31,17 +37,29 @@ const EXECUTION_PROVIDERS: Readonly<Record<ArtifactTarget['target'], string[]>> 
 
 function manifestType(code: number): ManifestType {
   const name = elementTypeName(code);
-  return (['float32', 'float16', 'float64', 'int64', 'int32', 'bool'].includes(name) ? name : 'float32') as ManifestType;
+  return (
+    ['float32', 'float16', 'float64', 'int64', 'int32', 'bool'].includes(name) ? name : 'float32'
+  ) as ManifestType;
 }
 
-function perExitDefault(value: number | readonly number[], perExit: boolean, exits: number): number | readonly number[] {
+function perExitDefault(
+  value: number | readonly number[],
+  perExit: boolean,
+  exits: number,
+): number | readonly number[] {
   if (!perExit || typeof value !== 'number') return value;
   return Array.from({ length: exits }, () => value);
 }
 
+const segmentFile = (k: number) => `segment-${k + 1}.onnx`;
+
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
-function tensorSpec(name: string, elementType: number, shape: readonly (number | string | undefined)[] | undefined): TensorSpec {
+function tensorSpec(
+  name: string,
+  elementType: number,
+  shape: readonly (number | string | undefined)[] | undefined,
+): TensorSpec {
   return { name, elementType: manifestType(elementType), shape: (shape ?? []).map((d, k) => d ?? `d${k}`) };
 }
 
@@ -59,12 +77,17 @@ export function artifactFiles(options: {
   readonly rampFile: string;
   readonly classes?: readonly string[];
   readonly statistics: Record<string, Record<string, number>>;
+  /** The segmented form's models, when a target asks for it. */
+  readonly segments?: readonly SegmentModel[];
 }): GeneratedFile[] {
   const { plan, model } = options;
   const spec = policySpecs[plan.policy.kind];
   const parameterInputs = new Set(spec.parameters.map((p) => parameterInputName(p.name)));
   const inputs = model.graph.inputs
-    .filter((v) => !parameterInputs.has(v.name) && v.name !== UNIFORM_INPUT && !model.graph.initializers.has(v.name))
+    .filter(
+      (v) =>
+        !parameterInputs.has(v.name) && v.name !== UNIFORM_INPUT && !model.graph.initializers.has(v.name),
+    )
     .map((v) => tensorSpec(v.name, v.type?.elementType ?? ElementType.float32, v.type?.shape));
   const out = (name: string) => {
     const v = model.graph.outputs.find((o) => o.name === name)!;
@@ -75,8 +98,10 @@ export function artifactFiles(options: {
     [relative(base, options.rampFile) || options.rampFile]: sha256(readFileSync(options.rampFile)),
     [relative(base, plan.backbone)]: sha256(readFileSync(plan.backbone)),
   };
-  if (plan.head.kind === 'weights') sources[relative(base, plan.head.weightsFile)] = sha256(readFileSync(plan.head.weightsFile));
-  if (plan.policy.weightsFile) sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
+  if (plan.head.kind === 'weights')
+    sources[relative(base, plan.head.weightsFile)] = sha256(readFileSync(plan.head.weightsFile));
+  if (plan.policy.weightsFile)
+    sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
   const modelFile = 'model.onnx';
   const manifest: Manifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
@@ -91,7 +116,11 @@ export function artifactFiles(options: {
         input: parameterInputName(p.name),
         elementType: p.dtype as ManifestType,
         // A per-exit parameter is a vector input: a single value applies to every exit.
-        default: perExitDefault(plan.policy.parameters[p.name] ?? p.default, p.perExit === true, options.exits.length),
+        default: perExitDefault(
+          plan.policy.parameters[p.name] ?? p.default,
+          p.perExit === true,
+          options.exits.length,
+        ),
         description: p.description,
         ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
         ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
@@ -101,18 +130,38 @@ export function artifactFiles(options: {
     layers: options.layers,
     exits: options.exits,
     inputs,
-    outputs: { logits: out(OUTPUT_NAMES.logits), exitLayer: out(OUTPUT_NAMES.exitLayer), confidence: out(OUTPUT_NAMES.confidence) },
+    outputs: {
+      logits: out(OUTPUT_NAMES.logits),
+      exitLayer: out(OUTPUT_NAMES.exitLayer),
+      confidence: out(OUTPUT_NAMES.confidence),
+    },
     ...(options.classes ? { classes: options.classes } : {}),
-    targets: options.targets.map((t) => ({
-      target: t.target,
-      form: 'chain',
-      // fp16 conversion is not implemented yet: CUDA gets the fp32 chain model (reported as a warning).
-      precision: 'fp32',
-      models: [modelFile],
-      executionProviders: EXECUTION_PROVIDERS[t.target],
-      sessionOptions: {},
-      placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
-    })),
+    // A segmented target also gets the chain form: the same model as one session (batch 1, or no driver).
+    targets: options.targets
+      .flatMap((t) =>
+        t.form === 'segmented' && options.segments ? [t, { ...t, form: 'chain' as const }] : [t],
+      )
+      .map((t) => ({
+        target: t.target,
+        form: t.form === 'segmented' && options.segments ? 'segmented' : 'chain',
+        // fp16 conversion is not implemented yet: CUDA gets the fp32 model (reported as a warning).
+        precision: 'fp32',
+        ...(t.form === 'segmented' && options.segments
+          ? {
+              models: options.segments.map((_, k) => segmentFile(k)),
+              segments: options.segments.map((s, k) => ({
+                model: segmentFile(k),
+                exitLayer: s.exitLayer,
+                inputs: s.inputs,
+                outputs: s.outputs,
+                carried: s.carried,
+              })),
+            }
+          : { models: [modelFile] }),
+        executionProviders: EXECUTION_PROVIDERS[t.target],
+        sessionOptions: {},
+        placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
+      })),
     sources,
   };
   const report = [
@@ -126,11 +175,17 @@ export function artifactFiles(options: {
     '',
     '| pass | statistics |',
     '|---|---|',
-    ...Object.entries(options.statistics).map(([pass, s]) => `| ${pass} | ${Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    ...Object.entries(options.statistics).map(
+      ([pass, s]) =>
+        `| ${pass} | ${Object.entries(s)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
+    ),
     '',
   ].join('\n');
   return [
     { path: modelFile, contents: options.bytes },
+    ...(options.segments ?? []).map((s, k) => ({ path: segmentFile(k), contents: s.bytes })),
     { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'report.md', contents: report },
   ];

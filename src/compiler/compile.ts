@@ -3,6 +3,7 @@ import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js'
 import { isSamePath, writeFileAtomic } from '../io/index.js';
 import type { LinkedModel } from '../link/index.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
+import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
 import type { CheckedModel } from '../parser/ast.js';
 import { type GeneratedFile, type TargetRequest, artifactFiles } from './artifact.js';
 import { loadRamp } from './front-end.js';
@@ -44,7 +45,11 @@ function inputsOf(model: CheckedModel, file: string): string[] {
   return paths;
 }
 
-async function compileModel(linked: LinkedModel, options: CompileOptions, diagnostics: Diagnostic[]): Promise<CompiledArtifact | undefined> {
+async function compileModel(
+  linked: LinkedModel,
+  options: CompileOptions,
+  diagnostics: Diagnostic[],
+): Promise<CompiledArtifact | undefined> {
   const model = linked.model;
   const plan = planFromModel(linked, diagnostics);
   if (!plan) return undefined;
@@ -54,17 +59,38 @@ async function compileModel(linked: LinkedModel, options: CompileOptions, diagno
     ...(options.log ? { log: options.log } : {}),
   });
   // Errors from the passes point at the model; attach the `.ramp` span of the model for the code frame.
-  diagnostics.push(...pipeline.diagnostics.map((d) => (d.span ? d : { ...d, related: [...d.related, { message: `while compiling model '${plan.name}'`, span: model.name.loc }] })));
+  diagnostics.push(
+    ...pipeline.diagnostics.map((d) =>
+      d.span
+        ? d
+        : {
+            ...d,
+            related: [
+              ...d.related,
+              { message: `while compiling model '${plan.name}'`, span: model.name.loc },
+            ],
+          },
+    ),
+  );
   if (!pipeline.model || !pipeline.bytes || hasErrors(pipeline.diagnostics)) return undefined;
-  const declared = model.targets.length > 0
-    ? model.targets.map((t) => ({ target: t.name, form: t.form?.value ?? 'chain', precision: t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32') }))
-    : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
+  const declared =
+    model.targets.length > 0
+      ? model.targets.map((t) => ({
+          target: t.name,
+          form: t.form?.value ?? 'chain',
+          precision: t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32'),
+        }))
+      : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
   for (const t of model.targets.filter((d) => !options.targets || options.targets.includes(d.name))) {
     if ((t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32')) === 'fp16') {
       diagnostics.push(diagnostic('OR5003', { target: t.name }, { span: t.loc }));
     }
-    if (t.form?.value === 'segmented') diagnostics.push(diagnostic('OR5004', { target: t.name }, { span: t.form.loc }));
+  }
+  let segments: SegmentModel[] | undefined;
+  if (targets.some((t) => t.form === 'segmented')) {
+    const flat = await runChainPipeline(plan, { stopAfter: 'insert-policy' });
+    if (flat.model && flat.hiddenInput) segments = splitSegments(flat.model, flat.exits, flat.hiddenInput);
   }
   const directory = resolve(options.outDir, plan.name);
   const files = artifactFiles({
@@ -76,6 +102,7 @@ async function compileModel(linked: LinkedModel, options: CompileOptions, diagno
     targets,
     rampFile: resolve(options.file),
     statistics: pipeline.statistics,
+    ...(segments ? { segments } : {}),
   });
   const protectedPaths = inputsOf(model, options.file);
   for (const f of files) {
@@ -101,7 +128,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   }
   if (hasErrors(diagnostics)) return { diagnostics, artifacts: [] };
   if (!options.dryRun) {
-    for (const a of artifacts) for (const f of a.files) await writeFileAtomic(resolve(a.directory, f.path), f.contents);
+    for (const a of artifacts)
+      for (const f of a.files) await writeFileAtomic(resolve(a.directory, f.path), f.contents);
   }
   return { diagnostics, artifacts };
 }

@@ -5,7 +5,10 @@ import { type LinkedModel, checkFile, checkSource } from '../link/index.js';
  * Reads, parses, checks and links a `.ramp` file (or given source text): every name it uses is resolved
  * against the ONNX backbone and the safetensors files before any pass runs.
  */
-export async function loadRamp(file: string, source?: string): Promise<{ models: LinkedModel[]; diagnostics: Diagnostic[] }> {
+export async function loadRamp(
+  file: string,
+  source?: string,
+): Promise<{ models: LinkedModel[]; diagnostics: Diagnostic[] }> {
   try {
     const result = source === undefined ? await checkFile(file) : await checkSource(source, file);
     return { models: [...(result.linked ?? [])], diagnostics: [...result.diagnostics] };

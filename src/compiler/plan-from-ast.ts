@@ -62,7 +62,13 @@ function checkParameterRanges(policy: PolicyPlan, model: CheckedModel, diagnosti
         ? `${decl.exclusive ? 'strictly ' : ''}between ${low ?? 0} and ${high}`
         : `at least ${low ?? 0}`;
     const param = model.policy.params.find((p) => p.name === decl.name);
-    diagnostics.push(diagnostic('OR5005', { name: decl.name, policy: policy.kind, range, value }, { span: param?.value.loc ?? model.policy.loc }));
+    diagnostics.push(
+      diagnostic(
+        'OR5005',
+        { name: decl.name, policy: policy.kind, range, value },
+        { span: param?.value.loc ?? model.policy.loc },
+      ),
+    );
   }
 }
 
@@ -71,7 +77,8 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
   const model = linked.model;
   const before = diagnostics.length;
   const layers = model.backbone.layers?.spec;
-  if (layers?.kind === 'CutLayers') diagnostics.push(unsupported('explicit cut tensors (use a name pattern or auto)', layers.loc));
+  if (layers?.kind === 'CutLayers')
+    diagnostics.push(unsupported('explicit cut tensors (use a name pattern or auto)', layers.loc));
   const exits = [...linked.exitLayers];
 
   let head: HeadPlan | undefined;
@@ -81,8 +88,12 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
   } else {
     const pool = e.pool?.mode ?? 'cls';
     const classifier = e.head?.classifier;
-    if (pool === 'none') diagnostics.push(unsupported("pool none (a classifier head needs one vector per sample)", e.pool!.loc));
-    if (classifier && classifier.kind !== 'LinearHead') diagnostics.push(unsupported(`${classifier.kind === 'MlpHead' ? 'mlp' : 'mamba'} exit heads`, classifier.loc));
+    if (pool === 'none')
+      diagnostics.push(unsupported('pool none (a classifier head needs one vector per sample)', e.pool!.loc));
+    if (classifier && classifier.kind !== 'LinearHead')
+      diagnostics.push(
+        unsupported(`${classifier.kind === 'MlpHead' ? 'mlp' : 'mamba'} exit heads`, classifier.loc),
+      );
     const classifierKey = keyOf(e.weights, 'linear');
     const poolerKey = e.head?.pooler ? keyOf(e.weights, 'pooler') : undefined;
     if (e.weights && classifierKey && pool !== 'none') {
@@ -102,7 +113,8 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
   switch (p.name) {
     case 'pabee':
       if (p.patience) parameters.patience = p.patience.value;
-      if (p.regressionThreshold) diagnostics.push(unsupported('PABEE for regression heads', p.regressionThreshold.loc));
+      if (p.regressionThreshold)
+        diagnostics.push(unsupported('PABEE for regression heads', p.regressionThreshold.loc));
       policy = { kind: 'pabee', parameters };
       break;
     case 'qexit':
@@ -111,13 +123,24 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
       const arch = p.lambda?.architecture;
       const blocks = arch?.kind === 'MlpHead' ? (arch.layers?.value ?? 1) : undefined;
       const w = moduleWeights(p.lambda);
-      policy = { kind: p.name, parameters, ...(w.file ? { weightsFile: w.file } : {}), ...(w.prefix ? { weightsPrefix: w.prefix } : {}), ...(blocks !== undefined ? { lambdaBlocks: blocks } : {}) };
+      policy = {
+        kind: p.name,
+        parameters,
+        ...(w.file ? { weightsFile: w.file } : {}),
+        ...(w.prefix ? { weightsPrefix: w.prefix } : {}),
+        ...(blocks !== undefined ? { lambdaBlocks: blocks } : {}),
+      };
       break;
     }
     case 'jei': {
       if (p.threshold) parameters.threshold = p.threshold.value;
       const w = moduleWeights(p.gates);
-      policy = { kind: 'jei', parameters, ...(w.file ? { weightsFile: w.file } : {}), ...(w.prefix ? { weightsPrefix: w.prefix } : {}) };
+      policy = {
+        kind: 'jei',
+        parameters,
+        ...(w.file ? { weightsFile: w.file } : {}),
+        ...(w.prefix ? { weightsPrefix: w.prefix } : {}),
+      };
       break;
     }
     case 'maxprob':
@@ -129,11 +152,21 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
       if (p.threshold) parameters.threshold = p.threshold.value;
       if (p.thresholds) {
         if (p.thresholds.value.length !== exits.length) {
-          diagnostics.push(diagnostic('OR5006', { given: p.thresholds.value.length, exits: exits.length }, { span: p.thresholds.valueLoc }));
+          diagnostics.push(
+            diagnostic(
+              'OR5006',
+              { given: p.thresholds.value.length, exits: exits.length },
+              { span: p.thresholds.valueLoc },
+            ),
+          );
         }
         parameters.threshold = [...p.thresholds.value];
       }
-      policy = { kind: 'entropy', parameters, ...(p.normalized ? { normalizedEntropy: p.normalized.value } : {}) };
+      policy = {
+        kind: 'entropy',
+        parameters,
+        ...(p.normalized ? { normalizedEntropy: p.normalized.value } : {}),
+      };
       break;
     case 'mamba':
       diagnostics.push(unsupported('the Mamba exit classifier (DYNAMAX) on encoder backbones', p.nameLoc));

@@ -9,5 +9,8 @@ export interface CompilerPass {
   readonly requires: readonly string[];
   /** Facts the pass establishes. */
   readonly ensures: readonly string[];
-  run(model: Model, ctx: CompileContext): { readonly modified: boolean; readonly statistics: Record<string, number> };
+  run(
+    model: Model,
+    ctx: CompileContext,
+  ): { readonly modified: boolean; readonly statistics: Record<string, number> };
 }

@@ -30,5 +30,8 @@ export interface CompileContext {
 
 export interface WeightSource {
   /** The tensor's values and shape, or undefined when the file has no such key. */
-  get(file: string, key: string): { readonly data: Float32Array; readonly shape: readonly number[] } | undefined;
+  get(
+    file: string,
+    key: string,
+  ): { readonly data: Float32Array; readonly shape: readonly number[] } | undefined;
 }

@@ -17,7 +17,13 @@ export const discoverExitLayers: CompilerPass = {
     if (found.layers.length === 0) return { modified: false, statistics: { layers: 0 } };
     for (const layer of ctx.plan.exits) {
       if (layer < 1 || layer > found.layers.length) {
-        ctx.diagnostics.push(diagnostic('OR3005', { layer, layers: found.layers.length }, { graph: { file: ctx.plan.backbone } }));
+        ctx.diagnostics.push(
+          diagnostic(
+            'OR3005',
+            { layer, layers: found.layers.length },
+            { graph: { file: ctx.plan.backbone } },
+          ),
+        );
       }
     }
     ctx.layers = found.layers;

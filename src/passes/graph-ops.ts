@@ -1,5 +1,12 @@
 import { Builder, type Value } from '../ir/index.js';
-import { type DType, type IntAttributes, ONNX_ELEMENT_TYPE, type OnnxEmitter, OnnxOps, type PolicyOps } from '../policies/index.js';
+import {
+  type DType,
+  type IntAttributes,
+  ONNX_ELEMENT_TYPE,
+  type OnnxEmitter,
+  OnnxOps,
+  type PolicyOps,
+} from '../policies/index.js';
 
 const DTYPE_OF = new Map<number, DType>(Object.entries(ONNX_ELEMENT_TYPE).map(([k, v]) => [v, k as DType]));
 
@@ -15,7 +22,10 @@ export interface GraphOpsContext {
 }
 
 function typed(value: Value, dtype: DType): Value {
-  value.type = { elementType: ONNX_ELEMENT_TYPE[dtype], ...(value.type?.shape ? { shape: value.type.shape } : {}) };
+  value.type = {
+    elementType: ONNX_ELEMENT_TYPE[dtype],
+    ...(value.type?.shape ? { shape: value.type.shape } : {}),
+  };
   return value;
 }
 
@@ -30,11 +40,18 @@ class IrEmitter implements OnnxEmitter<Value> {
     private readonly prefix: string,
   ) {}
 
-  node(opType: string, inputs: readonly Value[], attributes: IntAttributes, outputTypes: readonly DType[]): Value[] {
+  node(
+    opType: string,
+    inputs: readonly Value[],
+    attributes: IntAttributes,
+    outputTypes: readonly DType[],
+  ): Value[] {
     const outputs = this.builder.add({
       op: opType,
       inputs,
-      attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, typeof v === 'number' ? v : [...v]])),
+      attributes: Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [k, typeof v === 'number' ? v : [...v]]),
+      ),
       outputs: outputTypes.length,
       name: `${this.prefix}/${opType}`,
     });
@@ -69,7 +86,9 @@ class IrEmitter implements OnnxEmitter<Value> {
   uniform(exitIndex: number): Value {
     const uniforms = this.context.uniforms;
     if (!uniforms) throw new Error('this policy reads uniform numbers, but the compiler supplied none');
-    return this.node('Gather', [uniforms, this.constant([exitIndex], [], 'int64')], { axis: 1 }, ['float32'])[0]!;
+    return this.node('Gather', [uniforms, this.constant([exitIndex], [], 'int64')], { axis: 1 }, [
+      'float32',
+    ])[0]!;
   }
 
   dtypeOf(value: Value): DType {

@@ -4,7 +4,8 @@ import type { CompileContext } from './context.js';
 import type { CompilerPass } from './compiler-pass.js';
 
 /** Resolves `{i}` (0-based module index) in a key template. */
-export const keyFor = (template: string, moduleIndex: number) => template.replaceAll('{i}', String(moduleIndex));
+export const keyFor = (template: string, moduleIndex: number) =>
+  template.replaceAll('{i}', String(moduleIndex));
 
 /** An initializer for a safetensors tensor, checked against the shape the head needs. */
 function weightValue(
@@ -23,10 +24,16 @@ function weightValue(
     ctx.diagnostics.push(diagnostic('OR3003', { file, key }, { graph: { file } }));
     return undefined;
   }
-  const fits = tensor.shape.length === expected.length && expected.every((d, k) => d === undefined || d === tensor.shape[k]);
+  const fits =
+    tensor.shape.length === expected.length &&
+    expected.every((d, k) => d === undefined || d === tensor.shape[k]);
   if (!fits) {
     ctx.diagnostics.push(
-      diagnostic('OR3004', { key, actual: tensor.shape.join(', '), expected: expected.map((d) => d ?? '?').join(', '), role }, { graph: { file } }),
+      diagnostic(
+        'OR3004',
+        { key, actual: tensor.shape.join(', '), expected: expected.map((d) => d ?? '?').join(', '), role },
+        { graph: { file } },
+      ),
     );
     return undefined;
   }
@@ -36,8 +43,15 @@ function weightValue(
 }
 
 /** The hidden size at the cut, from the first layer's LayerNormalization scale or the pooler weight. */
-function hiddenSizeOf(ctx: CompileContext, file: string, poolerKey: string | undefined, classifierKey: string): number | undefined {
-  const probe = poolerKey ? ctx.weights.get(file, `${poolerKey}weight`) : ctx.weights.get(file, `${classifierKey}weight`);
+function hiddenSizeOf(
+  ctx: CompileContext,
+  file: string,
+  poolerKey: string | undefined,
+  classifierKey: string,
+): number | undefined {
+  const probe = poolerKey
+    ? ctx.weights.get(file, `${poolerKey}weight`)
+    : ctx.weights.get(file, `${classifierKey}weight`);
   return probe?.shape[1];
 }
 
@@ -62,7 +76,9 @@ export const insertExitHeads: CompilerPass = {
         const name = keyFor(head.outputTemplate, index);
         const output = model.graph.outputs.find((v) => v.name === name);
         if (!output) {
-          ctx.diagnostics.push(diagnostic('OR3006', { name }, { graph: { file: ctx.plan.backbone, tensor: name } }));
+          ctx.diagnostics.push(
+            diagnostic('OR3006', { name }, { graph: { file: ctx.plan.backbone, tensor: name } }),
+          );
           continue;
         }
         ctx.exits.push({ layer, logits: output });
@@ -74,28 +90,83 @@ export const insertExitHeads: CompilerPass = {
       const at = b.scalar(`${prefix}/token`, head.pool === 'last' ? -1 : 0, 'int64');
       let pooled: Value;
       if (head.pool === 'mean') {
-        const maskInput = model.graph.inputs.find((v) => v.name === (ctx.plan.attentionMask ?? 'attention_mask'));
+        const maskInput = model.graph.inputs.find(
+          (v) => v.name === (ctx.plan.attentionMask ?? 'attention_mask'),
+        );
         if (!maskInput) {
-          ctx.diagnostics.push(diagnostic('OR3006', { name: ctx.plan.attentionMask ?? 'attention_mask' }, { graph: { file: ctx.plan.backbone } }));
+          ctx.diagnostics.push(
+            diagnostic(
+              'OR3006',
+              { name: ctx.plan.attentionMask ?? 'attention_mask' },
+              { graph: { file: ctx.plan.backbone } },
+            ),
+          );
           continue;
         }
-        const mask = b.op('Unsqueeze', [b.op('Cast', [maskInput], { to: 1 }), b.constant(`${prefix}/axes`, BigInt64Array.of(-1n), [1])]);
+        const mask = b.op('Unsqueeze', [
+          b.op('Cast', [maskInput], { to: 1 }),
+          b.constant(`${prefix}/axes`, BigInt64Array.of(-1n), [1]),
+        ]);
         const axis = b.constant(`${prefix}/seq_axis`, BigInt64Array.of(1n), [1]);
         const summed = b.op('ReduceSum', [b.op('Mul', [cut, mask]), axis], { keepdims: 0 });
-        pooled = b.op('Div', [summed, b.op('ReduceSum', [mask, axis], { keepdims: 0 })], {}, `${prefix}/mean`);
+        pooled = b.op(
+          'Div',
+          [summed, b.op('ReduceSum', [mask, axis], { keepdims: 0 })],
+          {},
+          `${prefix}/mean`,
+        );
       } else {
         pooled = b.op('Gather', [cut, at], { axis: 1 }, `${prefix}/pool`);
       }
       const hidden = hiddenSizeOf(ctx, head.weightsFile, head.pooler, keyFor(head.classifier, index));
       if (head.pooler) {
-        const w = weightValue(b, ctx, head.weightsFile, `${head.pooler}weight`, [hidden, hidden], 'the pooler', cache);
-        const bias = weightValue(b, ctx, head.weightsFile, `${head.pooler}bias`, [hidden], 'the pooler', cache);
+        const w = weightValue(
+          b,
+          ctx,
+          head.weightsFile,
+          `${head.pooler}weight`,
+          [hidden, hidden],
+          'the pooler',
+          cache,
+        );
+        const bias = weightValue(
+          b,
+          ctx,
+          head.weightsFile,
+          `${head.pooler}bias`,
+          [hidden],
+          'the pooler',
+          cache,
+        );
         if (!w || !bias) continue;
-        pooled = b.op('Tanh', [b.op('Gemm', [pooled, w, bias], { transB: 1 }, `${prefix}/pooler`)], {}, `${prefix}/pooler_tanh`);
+        pooled = b.op(
+          'Tanh',
+          [b.op('Gemm', [pooled, w, bias], { transB: 1 }, `${prefix}/pooler`)],
+          {},
+          `${prefix}/pooler_tanh`,
+        );
       }
       const key = keyFor(head.classifier, index);
-      const w = weightValue(b, ctx, head.weightsFile, `${key}weight`, [undefined, hidden], 'the classifier', cache);
-      const bias = w ? weightValue(b, ctx, head.weightsFile, `${key}bias`, [w.type?.shape?.[0] as number], 'the classifier', cache) : undefined;
+      const w = weightValue(
+        b,
+        ctx,
+        head.weightsFile,
+        `${key}weight`,
+        [undefined, hidden],
+        'the classifier',
+        cache,
+      );
+      const bias = w
+        ? weightValue(
+            b,
+            ctx,
+            head.weightsFile,
+            `${key}bias`,
+            [w.type?.shape?.[0] as number],
+            'the classifier',
+            cache,
+          )
+        : undefined;
       if (!w || !bias) continue;
       const logits = b.op('Gemm', [pooled, w, bias], { transB: 1 }, `${prefix}/classifier`);
       logits.type = { elementType: 1 };
@@ -104,7 +175,11 @@ export const insertExitHeads: CompilerPass = {
     }
     // The last layer always exits. Without a declared exit there, the backbone's own output is that exit.
     const lastLayer = layers.length;
-    if (head.kind === 'weights' && ctx.exits.length > 0 && ctx.plan.exits[ctx.plan.exits.length - 1]! < lastLayer) {
+    if (
+      head.kind === 'weights' &&
+      ctx.exits.length > 0 &&
+      ctx.plan.exits[ctx.plan.exits.length - 1]! < lastLayer
+    ) {
       const own = model.graph.outputs.find((v) => v.type?.elementType === 1) ?? model.graph.outputs[0];
       if (own) ctx.exits.push({ layer: lastLayer, logits: own });
     }

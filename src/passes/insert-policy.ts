@@ -37,31 +37,47 @@ export const insertPolicy: CompilerPass = {
       // A plain graph input: onnxruntime's Node and web bindings cannot feed an initializer-backed input,
       // so the default lives in the manifest and the runtime feeds it when the caller does not.
       const shape = decl.perExit ? [ctx.exits.length] : [];
-      const value = new Value(b.uniqueName(parameterInputName(name)), { elementType: CODE[decl.dtype], shape }, graph);
+      const value = new Value(
+        b.uniqueName(parameterInputName(name)),
+        { elementType: CODE[decl.dtype], shape },
+        graph,
+      );
       graph.inputs.push(value);
       ctx.parameterInputs.set(name, value);
       return value;
     };
     const weightCache = new Map<string, Value>();
-    const weightFor = (moduleIndex: number) => (key: string): Value => {
-      const full = keyFor(`${plan.weightsPrefix ?? ''}${key}`, moduleIndex);
-      const cached = weightCache.get(full);
-      if (cached) return cached;
-      const tensor = plan.weightsFile ? ctx.weights.get(plan.weightsFile, full) : undefined;
-      if (!tensor) {
-        ctx.diagnostics.push(diagnostic('OR3003', { file: plan.weightsFile ?? '(no weights file)', key: full }, { graph: { file: plan.weightsFile ?? ctx.plan.backbone } }));
-        const dummy = b.constant(`offramp/missing/${full}`, new Float32Array(1), [1]);
-        weightCache.set(full, dummy);
-        return dummy;
-      }
-      const value = b.constant(`offramp/${full}`, tensor.data, tensor.shape);
-      weightCache.set(full, value);
-      return value;
-    };
+    const weightFor =
+      (moduleIndex: number) =>
+      (key: string): Value => {
+        const full = keyFor(`${plan.weightsPrefix ?? ''}${key}`, moduleIndex);
+        const cached = weightCache.get(full);
+        if (cached) return cached;
+        const tensor = plan.weightsFile ? ctx.weights.get(plan.weightsFile, full) : undefined;
+        if (!tensor) {
+          ctx.diagnostics.push(
+            diagnostic(
+              'OR3003',
+              { file: plan.weightsFile ?? '(no weights file)', key: full },
+              { graph: { file: plan.weightsFile ?? ctx.plan.backbone } },
+            ),
+          );
+          const dummy = b.constant(`offramp/missing/${full}`, new Float32Array(1), [1]);
+          weightCache.set(full, dummy);
+          return dummy;
+        }
+        const value = b.constant(`offramp/${full}`, tensor.data, tensor.shape);
+        weightCache.set(full, value);
+        return value;
+      };
 
     let uniforms: Value | undefined;
     if (spec.needsUniform) {
-      uniforms = new Value(b.uniqueName(UNIFORM_INPUT), { elementType: ElementType.float32, shape: ['batch', ctx.exits.length] }, graph);
+      uniforms = new Value(
+        b.uniqueName(UNIFORM_INPUT),
+        { elementType: ElementType.float32, shape: ['batch', ctx.exits.length] },
+        graph,
+      );
       graph.inputs.push(uniforms);
     }
 
@@ -83,20 +99,31 @@ export const insertPolicy: CompilerPass = {
         ...(plan.lambdaBlocks !== undefined ? { lambdaBlocks: plan.lambdaBlocks } : {}),
         ...(plan.normalizedEntropy !== undefined ? { normalizedEntropy: plan.normalizedEntropy } : {}),
       };
-      record.logits.type = { elementType: ElementType.float32, ...(record.logits.type?.shape ? { shape: record.logits.type.shape } : {}) };
+      record.logits.type = {
+        elementType: ElementType.float32,
+        ...(record.logits.type?.shape ? { shape: record.logits.type.shape } : {}),
+      };
       state ??= spec.init(ops);
       const previous = exitIndex > 0 ? ctx.exits[exitIndex - 1]!.pooled : undefined;
       const uniform = uniforms ? ops.uniform(exitIndex) : undefined;
       const lastExit = exitIndex === ctx.exits.length - 1;
       if (spec.needsPooled && !record.pooled) {
         if (!lastExit) {
-          ctx.diagnostics.push(diagnostic('OR5001', { policy: spec.kind, layer: record.layer }, { graph: { file: ctx.plan.backbone } }));
+          ctx.diagnostics.push(
+            diagnostic(
+              'OR5001',
+              { policy: spec.kind, layer: record.layer },
+              { graph: { file: ctx.plan.backbone } },
+            ),
+          );
           return;
         }
         // The backbone's own final output has no pooled vector; the last exit is forced anyway.
         const confidence = ops.zerosLike(ops.reduceMax(record.logits));
         const forced = ops.equal(confidence, confidence);
-        carried = driverStep(ops, carried, { logits: record.logits, exit: forced, confidence }, exit, { minExit: ctx.plan.minExit });
+        carried = driverStep(ops, carried, { logits: record.logits, exit: forced, confidence }, exit, {
+          minExit: ctx.plan.minExit,
+        });
         record.carried = carried;
         return;
       }
@@ -112,14 +139,21 @@ export const insertPolicy: CompilerPass = {
       );
       const step = spec.step(ops, state, signal, exit);
       state = step.state;
-      carried = driverStep(ops, carried, { logits: record.logits, exit: step.exit, confidence: step.confidence }, exit, { minExit: ctx.plan.minExit });
+      carried = driverStep(
+        ops,
+        carried,
+        { logits: record.logits, exit: step.exit, confidence: step.confidence },
+        exit,
+        { minExit: ctx.plan.minExit },
+      );
       record.carried = carried;
     });
     if (!carried) return { modified: false, statistics: { 'policy-nodes': 0 } };
     const final = carried as Carried<Value>;
     // The backbone's own outputs stop being outputs; free their names for ours.
     for (const old of graph.outputs) {
-      if (Object.values(OUTPUT_NAMES).includes(old.name as never)) old.name = b.uniqueName(`${old.name}/backbone`);
+      if (Object.values(OUTPUT_NAMES).includes(old.name as never))
+        old.name = b.uniqueName(`${old.name}/backbone`);
     }
     const named = (value: Value, name: string, shape: (string | number)[]) => {
       const out = b.op('Identity', [value], {}, `offramp/output/${name}`);
@@ -143,6 +177,8 @@ function classCount(ctx: CompileContext, logits: Value): number {
   const init = weight ? weight.graph.initializers.get(weight.name) : undefined;
   const dims = init?.tensor.dims?.map(Number);
   if (dims && dims.length === 2) return producer?.intAttribute('transB', 0n) === 1n ? dims[0]! : dims[1]!;
-  ctx.diagnostics.push(diagnostic('OR9001', { detail: `cannot tell the number of classes of '${logits.name}'` }));
+  ctx.diagnostics.push(
+    diagnostic('OR9001', { detail: `cannot tell the number of classes of '${logits.name}'` }),
+  );
   return 2;
 }

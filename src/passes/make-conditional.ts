@@ -2,42 +2,7 @@ import { Builder, ElementType, Graph, type Model, Node, Value } from '../ir/inde
 import type { Carried } from '../policies/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import { elementTypeOf } from './element-types.js';
-
-/** Nodes of the main graph needed to compute `roots` (the backward cone). */
-function cone(roots: readonly Value[], graph: Graph): Set<Node> {
-  const seen = new Set<Node>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const value = stack.pop()!;
-    const node = value.producer;
-    if (!node || seen.has(node)) continue;
-    if (node.graph !== graph) continue;
-    seen.add(node);
-    for (const input of node.inputs) if (input) stack.push(input);
-    // Values a subgraph captures from this graph are inputs too.
-    for (const sub of node.subgraphs()) for (const captured of capturesOf(sub)) stack.push(captured);
-  }
-  return seen;
-}
-
-function capturesOf(graph: Graph): Value[] {
-  const out: Value[] = [];
-  const walk = (g: Graph) => {
-    for (const node of g.nodes) {
-      for (const input of node.inputs) if (input && input.graph !== g && !isInside(input.graph, graph)) out.push(input);
-      for (const sub of node.subgraphs()) walk(sub);
-    }
-  };
-  walk(graph);
-  return out;
-}
-
-function isInside(g: Graph, ancestor: Graph): boolean {
-  for (let cur: Graph | undefined = g; cur; cur = cur.parent) if (cur === ancestor) return true;
-  return false;
-}
-
-const carriedValues = (c: Carried<Value>) => [c.exited, c.logits, c.layer, c.confidence];
+import { carriedValues, partitionByExit } from './segments.js';
 
 /**
  * Makes every exit segment after the first conditional: a flat chain of `If`s, each running its segment
@@ -56,17 +21,7 @@ export const makeConditional: CompilerPass = {
     const b = new Builder(model, graph);
     const exits = ctx.exits.filter((e) => e.carried);
     const outputs = new Set(graph.outputs);
-    const outputNodes = graph.outputs.map((v) => v.producer).filter((n): n is Node => n !== undefined);
-    const segments: Set<Node>[] = [];
-    const covered = new Set<Node>();
-    for (const exit of exits) {
-      const nodes = cone(carriedValues(exit.carried!), graph);
-      const own = new Set([...nodes].filter((n) => !covered.has(n)));
-      for (const n of own) covered.add(n);
-      segments.push(own);
-    }
-    const tail = new Set([...cone(graph.outputs, graph)].filter((n) => !covered.has(n)));
-    const dead = graph.nodes.filter((n) => !covered.has(n) && !tail.has(n));
+    const { segments, tail, dead } = partitionByExit(graph, exits);
     for (const n of dead) for (const input of n.inputs) input?.uses.delete(n);
     const order = new Map(graph.nodes.map((n, k) => [n, k]));
     const inOrder = (s: Set<Node>) => [...s].sort((x, y) => order.get(x)! - order.get(y)!);
@@ -79,9 +34,19 @@ export const makeConditional: CompilerPass = {
       const carried = exits[k]!.carried!;
       const prev = previous!;
       // cond = "some sample has not exited": ReduceMin over the exited mask (as int32) equals 0.
-      const exitedInt = b.op('Cast', [prev.exited], { to: ElementType.int32 }, `offramp/segment${k + 1}/exited_int`);
+      const exitedInt = b.op(
+        'Cast',
+        [prev.exited],
+        { to: ElementType.int32 },
+        `offramp/segment${k + 1}/exited_int`,
+      );
       const allExited = b.op('ReduceMin', [exitedInt], { keepdims: 0 }, `offramp/segment${k + 1}/all_exited`);
-      const running = b.op('Equal', [allExited, b.scalar(`offramp/segment${k + 1}/zero`, 0, 'int64')], {}, `offramp/segment${k + 1}/running`);
+      const running = b.op(
+        'Equal',
+        [allExited, b.scalar(`offramp/segment${k + 1}/zero`, 0, 'int64')],
+        {},
+        `offramp/segment${k + 1}/running`,
+      );
       // Equal needs matching types: compare the int32 minimum with an int32 zero.
       const zero = running.producer!.inputs[1]!;
       graph.initializers.delete(zero.name);
@@ -95,7 +60,8 @@ export const makeConditional: CompilerPass = {
       const boundary: Value[] = [];
       for (const n of nodes) {
         for (const v of n.outputs) {
-          const usedOutside = [...v.uses].some((u) => !segment.has(u) && !isInsideSegment(u, segment)) || outputs.has(v);
+          const usedOutside =
+            [...v.uses].some((u) => !segment.has(u) && !isInsideSegment(u, segment)) || outputs.has(v);
           if (usedOutside) boundary.push(v);
         }
       }
@@ -126,12 +92,17 @@ export const makeConditional: CompilerPass = {
         }
         skipped.type = { elementType };
         elseBranch.outputs.push(skipped);
-        const out = new Value(b.uniqueName(`${v.name}/if`), { elementType, ...(v.type?.shape ? { shape: v.type.shape } : {}) }, graph);
+        const out = new Value(
+          b.uniqueName(`${v.name}/if`),
+          { elementType, ...(v.type?.shape ? { shape: v.type.shape } : {}) },
+          graph,
+        );
         out.producer = ifNode;
         ifNode.outputs.push(out);
         replacements.set(v, out);
       }
-      for (const v of thenBranch.outputs) v.type = { elementType: elementTypeOf(v, graph) ?? ElementType.float32 };
+      for (const v of thenBranch.outputs)
+        v.type = { elementType: elementTypeOf(v, graph) ?? ElementType.float32 };
       ifNode.attributes.set('then_branch', { kind: 'graph', value: thenBranch });
       ifNode.attributes.set('else_branch', { kind: 'graph', value: elseBranch });
       thenBranch.owner = ifNode;
@@ -157,18 +128,22 @@ export const makeConditional: CompilerPass = {
       mainNodes.push(...condNodes, ifNode);
     }
     mainNodes.push(...inOrder(tail));
-    void outputNodes;
     graph.nodes = mainNodes;
     ctx.statistics['conditional-segments'] = Math.max(0, segments.length - 1);
     return {
       modified: true,
-      statistics: { 'if-nodes': Math.max(0, segments.length - 1), 'moved-nodes': movedNodes, 'dead-nodes': dead.length },
+      statistics: {
+        'if-nodes': Math.max(0, segments.length - 1),
+        'moved-nodes': movedNodes,
+        'dead-nodes': dead.length,
+      },
     };
   },
 };
 
 function isInsideSegment(node: Node, segment: Set<Node>): boolean {
-  for (let g: Graph | undefined = node.graph; g?.owner; g = g.owner.graph) if (segment.has(g.owner)) return true;
+  for (let g: Graph | undefined = node.graph; g?.owner; g = g.owner.graph)
+    if (segment.has(g.owner)) return true;
   return false;
 }
 

@@ -1,5 +1,5 @@
 import { type Diagnostic, hasErrors } from '../diagnostics/index.js';
-import { type Model, printModel, readModel, verifyModel, writeModel } from '../ir/index.js';
+import { type Model, type Value, printModel, readModel, verifyModel, writeModel } from '../ir/index.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import type { CompilerPass } from './compiler-pass.js';
 import { discoverExitLayers } from './discover-exit-layers.js';
@@ -11,7 +11,13 @@ import type { CompilePlan } from './plan.js';
 import { SafetensorsWeights } from './weights.js';
 
 /** The chain-form pipeline, in order. */
-export const CHAIN_PIPELINE: readonly CompilerPass[] = [discoverExitLayers, insertExitHeads, insertPolicy, makeConditional, pruneUnused];
+export const CHAIN_PIPELINE: readonly CompilerPass[] = [
+  discoverExitLayers,
+  insertExitHeads,
+  insertPolicy,
+  makeConditional,
+  pruneUnused,
+];
 
 export interface PipelineOptions {
   /** Run the IR verifier after every pass (always on in tests and with `--debug`). */
@@ -29,17 +35,23 @@ export interface PipelineResult {
   readonly diagnostics: Diagnostic[];
   readonly exits: readonly ExitRecord[];
   readonly layers: number;
+  /** The hidden state the first layer reads (where the per-sample data path starts). */
+  readonly hiddenInput?: Value;
   readonly statistics: Record<string, Record<string, number>>;
   readonly timingsMs: Record<string, number>;
 }
 
 /** Imports the backbone and runs the chain-form passes; never throws for user errors. */
-export async function runChainPipeline(plan: CompilePlan, options: PipelineOptions = {}): Promise<PipelineResult> {
+export async function runChainPipeline(
+  plan: CompilePlan,
+  options: PipelineOptions = {},
+): Promise<PipelineResult> {
   const imported = await readModel(plan.backbone);
   const diagnostics = [...imported.diagnostics];
   const statistics: Record<string, Record<string, number>> = {};
   const timingsMs: Record<string, number> = {};
-  if (!imported.model || hasErrors(diagnostics)) return { diagnostics, exits: [], layers: 0, statistics, timingsMs };
+  if (!imported.model || hasErrors(diagnostics))
+    return { diagnostics, exits: [], layers: 0, statistics, timingsMs };
   const model = imported.model;
   const ctx: CompileContext = {
     plan,
@@ -55,7 +67,8 @@ export async function runChainPipeline(plan: CompilePlan, options: PipelineOptio
     const result = pass.run(model, ctx);
     timingsMs[pass.name] = performance.now() - started;
     statistics[pass.name] = result.statistics;
-    if (hasErrors(diagnostics)) return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
+    if (hasErrors(diagnostics))
+      return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
     if (options.verifyEach) {
       const problems = verifyModel(model, `${plan.backbone} (after ${pass.name})`);
       if (problems.length > 0) {
@@ -64,7 +77,8 @@ export async function runChainPipeline(plan: CompilePlan, options: PipelineOptio
       }
     }
     const print = options.printIrAfter;
-    if (print === 'all' || print?.includes(pass.name)) options.log?.(`// IR after ${pass.name}\n${printModel(model)}`);
+    if (print === 'all' || print?.includes(pass.name))
+      options.log?.(`// IR after ${pass.name}\n${printModel(model)}`);
     if (options.stopAfter === pass.name) break;
   }
   return {
@@ -73,6 +87,7 @@ export async function runChainPipeline(plan: CompilePlan, options: PipelineOptio
     diagnostics,
     exits: ctx.exits,
     layers: ctx.layers?.length ?? 0,
+    ...(ctx.layers?.[0] ? { hiddenInput: ctx.layers[0].input } : {}),
     statistics,
     timingsMs,
   };

@@ -26,12 +26,29 @@ export interface ParameterSpec {
   readonly integer?: boolean;
 }
 
+/** How the runtime wires one model of the segmented form. */
+export interface SegmentSpec {
+  readonly model: string;
+  readonly exitLayer: number;
+  readonly inputs: readonly string[];
+  /** Batch-major values later segments read (compacted with the batch). */
+  readonly outputs: readonly string[];
+  readonly carried: {
+    readonly exited: string;
+    readonly logits: string;
+    readonly layer: string;
+    readonly confidence: string;
+  };
+}
+
 export interface ArtifactTarget {
   readonly target: 'cpu' | 'cuda' | 'webgpu';
   readonly form: 'chain' | 'segmented';
   readonly precision: 'fp32' | 'fp16';
   /** Model files relative to the artifact directory; one for `chain`, one per segment for `segmented`. */
   readonly models: readonly string[];
+  /** Segmented form: the wiring of each segment model, in order. */
+  readonly segments?: readonly SegmentSpec[];
   readonly executionProviders: readonly string[];
   readonly sessionOptions: Readonly<Record<string, unknown>>;
   /** Expected placement: `all-on-device`, or the nodes the compiler knows will run elsewhere. */

@@ -50,11 +50,12 @@ export interface ExitOutputs {
   readonly telemetry: CallTelemetry;
 }
 
-function toOrtTensor(t: HostTensor): ort.Tensor {
+export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor(t.elementType as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
 }
 
-function parameterTensor(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
+/** The feed for a policy parameter: a scalar, or a vector for per-exit parameters. */
+export function parameterFeed(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
   const values = typeof value === 'number' ? [value] : [...value];
   const dims = typeof value === 'number' ? [] : [values.length];
   switch (spec.elementType) {
@@ -117,7 +118,7 @@ export class CompiledModel {
     // Parameters are plain graph inputs (onnxruntime's JS bindings cannot override initializer defaults),
     // so every call feeds them: the caller's value, else the manifest's default.
     for (const spec of this.manifest.policy.parameters) {
-      feeds[spec.input] = parameterTensor(spec, options.params?.[spec.name] ?? spec.default);
+      feeds[spec.input] = parameterFeed(spec, options.params?.[spec.name] ?? spec.default);
     }
     const uniformsInput = this.manifest.policy.uniformsInput;
     if (uniformsInput) {
