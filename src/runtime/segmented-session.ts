@@ -62,11 +62,16 @@ export class SegmentedModel {
     const confidence = new Float32Array(batch);
     let deepest = 0;
     const started = performance.now();
+    let modelMs = 0;
+    let checks = 0;
     for (const [k, segment] of segments.entries()) {
       const feeds = Object.fromEntries(
         segment.inputs.map((name) => [name, parameters.get(name) ?? values.get(name)!]),
       );
+      const began = performance.now();
       const out = await this.sessions[k]!.run(feeds);
+      modelMs += performance.now() - began;
+      checks += 1;
       deepest = segment.exitLayer;
       const exited = out[segment.carried.exited]!.data as Uint8Array;
       const rowLogits = out[segment.carried.logits]!;
@@ -96,6 +101,8 @@ export class SegmentedModel {
       exitLayers: [...exitLayer],
       layersExecuted: deepest,
       wallMs: performance.now() - started,
+      modelMs,
+      checks,
     };
     this.telemetry.record(telemetry);
     const predictions = new Int32Array(batch);

@@ -4,6 +4,10 @@ export interface CallTelemetry {
   /** Layers actually computed for the batch (chain form: the deepest exit in the batch). */
   readonly layersExecuted: number;
   readonly wallMs: number;
+  /** Time inside onnxruntime alone (segmented form): wall minus this is the driver's own cost. */
+  readonly modelMs?: number;
+  /** Exit checks the driver made (segmented form: segments run). */
+  readonly checks?: number;
 }
 
 export interface TelemetrySummary {
