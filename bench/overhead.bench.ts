@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type Model, type Node, type Value, writeModel } from '../src/ir/index.js';
+import { writeModel } from '../src/ir/index.js';
 import { runChainPipeline } from '../src/passes/pipeline.js';
 import type { CompilePlan } from '../src/passes/plan.js';
+import { keepOnly } from '../src/passes/segments.js';
 
 const size = process.argv[2] ?? 'base';
 const dir = resolve(import.meta.dirname, 'models', size);
@@ -33,22 +34,6 @@ const plan = (minExit: number, exits: number[]): CompilePlan => ({
   minExit,
 });
 const all = Array.from({ length: LAYERS }, (_, k) => k + 1);
-
-/** Keeps only what `outputs` need (the baseline: layers 1..k and their heads, no policy, no If). */
-function keepOnly(model: Model, outputs: Value[]): void {
-  const needed = new Set<Node>();
-  const stack = [...outputs];
-  while (stack.length) {
-    const node = stack.pop()!.producer;
-    if (!node || needed.has(node)) continue;
-    needed.add(node);
-    for (const v of node.inputs) if (v) stack.push(v);
-  }
-  model.graph.nodes = model.graph.nodes.filter((n) => needed.has(n));
-  model.graph.outputs = outputs;
-  const read = new Set(model.graph.nodes.flatMap((n) => n.inputs.filter((v): v is Value => v !== undefined).map((v) => v.name)));
-  for (const name of [...model.graph.initializers.keys()]) if (!read.has(name)) model.graph.initializers.delete(name);
-}
 
 async function save(name: string, bytes: Uint8Array): Promise<ort.InferenceSession> {
   const path = join(scratch, `${name}.onnx`);
@@ -81,7 +66,7 @@ const rows = [`| nothing exits | ${tNever!.toFixed(1)} ms | backbone ${tBackbone
 for (const k of [3, 6, 9]) {
   const forced = await save(`forced${k}`, (await runChainPipeline(plan(k, all))).bytes!);
   const partial = await runChainPipeline(plan(1, all.slice(0, k)), { stopAfter: 'insert-exit-heads' });
-  keepOnly(partial.model!, partial.exits.filter((e) => e.layer <= k).map((e) => e.logits));
+  keepOnly(partial.model!.graph, partial.exits.filter((e) => e.layer <= k).map((e) => e.logits));
   const baseline = await save(`baseline${k}`, writeModel(partial.model!));
   const [tForced, tBase] = await medians([{ session: forced, feeds: param(0) }, { session: baseline, feeds: {} }]);
   rows.push(`| forced exit at layer ${k} | ${tForced!.toFixed(1)} ms | layers 1..${k} + heads ${tBase!.toFixed(1)} ms | ${(tForced! / tBase!).toFixed(3)} |`);

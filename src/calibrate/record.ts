@@ -1,23 +1,10 @@
 import * as ort from 'onnxruntime-node';
-import { type Model, type Node, type Value, writeModel } from '../ir/index.js';
+import { writeModel } from '../ir/index.js';
 import type { NpyArray } from '../io/index.js';
 import { runChainPipeline } from '../passes/pipeline.js';
 import type { CompilePlan } from '../passes/plan.js';
+import { keepOnly } from '../passes/segments.js';
 import type { ExitHeadData } from '../policies/index.js';
-
-/** Keeps only the nodes `outputs` need and makes them the graph's outputs. */
-function keepOnly(model: Model, outputs: Value[]): void {
-  const needed = new Set<Node>();
-  const stack = [...outputs];
-  while (stack.length > 0) {
-    const node = stack.pop()!.producer;
-    if (!node || needed.has(node)) continue;
-    needed.add(node);
-    for (const v of node.inputs) if (v) stack.push(v);
-  }
-  model.graph.nodes = model.graph.nodes.filter((n) => needed.has(n));
-  model.graph.outputs = outputs;
-}
 
 export interface HeadRecording {
   readonly exitLayers: readonly number[];
@@ -45,7 +32,7 @@ export async function recordHeads(
   outputs.forEach((v, k) => {
     v.name = `offramp.record.${k}`;
   });
-  keepOnly(built.model, outputs);
+  keepOnly(built.model.graph, outputs);
   const session = await ort.InferenceSession.create(writeModel(built.model), {
     logSeverityLevel: 3,
     intraOpNumThreads: 1,

@@ -58,3 +58,12 @@ export function partitionByExit(
   const dead = graph.nodes.filter((n) => !covered.has(n) && !tail.has(n));
   return { segments, tail, dead };
 }
+
+/** Keeps only the nodes `outputs` need and makes them the graph's outputs (recording and baseline models). */
+export function keepOnly(graph: Graph, outputs: Value[]): void {
+  const needed = cone(outputs, graph);
+  graph.nodes = graph.nodes.filter((n) => needed.has(n));
+  graph.outputs = outputs;
+  const read = new Set(graph.nodes.flatMap((n) => n.inputs.filter((v): v is Value => v !== undefined).map((v) => v.name)));
+  for (const name of [...graph.initializers.keys()]) if (!read.has(name)) graph.initializers.delete(name);
+}
