@@ -28,26 +28,54 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { label: 'encoder fixture (6 layers, H 64)', backbone: join(root, 'fixtures/encoder/backbone.onnx'), heads: join(root, 'fixtures/encoder/heads.safetensors'), layers: 6, sequence: 64, threshold: 0.47, policy: 'policy maxprob { threshold: 0.47 }', params: { threshold: 0.47 } },
+  {
+    label: 'encoder fixture (6 layers, H 64)',
+    backbone: join(root, 'fixtures/encoder/backbone.onnx'),
+    heads: join(root, 'fixtures/encoder/heads.safetensors'),
+    layers: 6,
+    sequence: 64,
+    threshold: 0.47,
+    policy: 'policy maxprob { threshold: 0.47 }',
+    params: { threshold: 0.47 },
+  },
 ];
 for (const size of ['small', 'base']) {
   const dir = join(root, 'bench/models', size);
   if (existsSync(join(dir, 'backbone.onnx'))) {
-    cases.push({ label: `BERT-${size} structure (12 layers, random weights)`, backbone: join(dir, 'backbone.onnx'), heads: join(dir, 'heads.safetensors'), layers: 12, sequence: 128, threshold: -1, policy: 'policy pabee { patience: 1 }', params: { patience: 1 } });
+    cases.push({
+      label: `BERT-${size} structure (12 layers, random weights)`,
+      backbone: join(dir, 'backbone.onnx'),
+      heads: join(dir, 'heads.safetensors'),
+      layers: 12,
+      sequence: 128,
+      threshold: -1,
+      policy: 'policy pabee { patience: 1 }',
+      params: { patience: 1 },
+    });
   }
 }
 
 function inputs(sequence: number, seed: number): Record<string, HostTensor> {
   const ids = new BigInt64Array(BATCH * sequence);
-  for (let i = 0; i < ids.length; i++) ids[i] = i % sequence === 0 ? 1n : BigInt(3 + ((i * 7919 + seed * 104729) % 3900));
-  return { input_ids: { elementType: 'int64', dims: [BATCH, sequence], data: ids }, attention_mask: { elementType: 'int64', dims: [BATCH, sequence], data: new BigInt64Array(BATCH * sequence).fill(1n) } };
+  for (let i = 0; i < ids.length; i++)
+    ids[i] = i % sequence === 0 ? 1n : BigInt(3 + ((i * 7919 + seed * 104729) % 3900));
+  return {
+    input_ids: { elementType: 'int64', dims: [BATCH, sequence], data: ids },
+    attention_mask: {
+      elementType: 'int64',
+      dims: [BATCH, sequence],
+      data: new BigInt64Array(BATCH * sequence).fill(1n),
+    },
+  };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'offramp-compaction-'));
 const rows: string[] = [];
 for (const c of cases) {
   const file = join(scratch, 'bench.ramp');
-  writeFileSync(file, `model bench {
+  writeFileSync(
+    file,
+    `model bench {
   backbone "${c.backbone}" { layers "/bert/encoder/layer.{i}/" }
   exits after 1..${c.layers} {
     pool cls
@@ -57,7 +85,8 @@ for (const c of cases) {
   ${c.policy}
   target cpu { form: segmented }
 }
-`);
+`,
+  );
   const result = await compile({ file, outDir: scratch });
   if (result.artifacts.length === 0) throw new Error(result.diagnostics.map((d) => d.message).join('\n'));
   const dir = join(scratch, 'bench');
@@ -90,6 +119,10 @@ for (const c of cases) {
   await segmented.release();
 }
 rmSync(scratch, { recursive: true, force: true });
-console.log(`\nbatch ${BATCH}, ORT CPU 1 thread, ${ROUNDS} batches per model, both forms on the same batches\n`);
-console.log('| model | policy | chain (samples/s) | segmented + compaction (samples/s) | ratio | driver cost per exit check | exit histogram |\n|---|---|---|---|---|---|---|');
+console.log(
+  `\nbatch ${BATCH}, ORT CPU 1 thread, ${ROUNDS} batches per model, both forms on the same batches\n`,
+);
+console.log(
+  '| model | policy | chain (samples/s) | segmented + compaction (samples/s) | ratio | driver cost per exit check | exit histogram |\n|---|---|---|---|---|---|---|',
+);
 console.log(rows.join('\n'));

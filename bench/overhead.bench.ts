@@ -29,7 +29,13 @@ const plan = (minExit: number, exits: number[]): CompilePlan => ({
   name: 'bench',
   backbone: join(dir, 'backbone.onnx'),
   exits,
-  head: { kind: 'weights', pool: 'cls', pooler: 'pabee.pooler.', classifier: 'pabee.classifier.{i}.', weightsFile: join(dir, 'heads.safetensors') },
+  head: {
+    kind: 'weights',
+    pool: 'cls',
+    pooler: 'pabee.pooler.',
+    classifier: 'pabee.classifier.{i}.',
+    weightsFile: join(dir, 'heads.safetensors'),
+  },
   policy: { kind: 'maxprob', parameters: {} },
   minExit,
 });
@@ -41,12 +47,18 @@ async function save(name: string, bytes: Uint8Array): Promise<ort.InferenceSessi
   return ort.InferenceSession.create(path, { intraOpNumThreads: 1, logSeverityLevel: 3 });
 }
 
-const ids = new ort.Tensor('int64', BigInt64Array.from({ length: SEQ }, (_, k) => BigInt(k === 0 ? 1 : 3 + ((k * 7919) % 5000))), [1, SEQ]);
+const ids = new ort.Tensor(
+  'int64',
+  BigInt64Array.from({ length: SEQ }, (_, k) => BigInt(k === 0 ? 1 : 3 + ((k * 7919) % 5000))),
+  [1, SEQ],
+);
 const mask = new ort.Tensor('int64', new BigInt64Array(SEQ).fill(1n), [1, SEQ]);
 const param = (v: number) => ({ 'offramp.threshold': new ort.Tensor('float32', Float32Array.of(v), []) });
 
 /** Median wall time of each variant, runs interleaved so drift hits all of them alike. */
-async function medians(variants: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[]): Promise<number[]> {
+async function medians(
+  variants: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[],
+): Promise<number[]> {
   const times = variants.map(() => [] as number[]);
   for (const v of variants) await v.session.run({ input_ids: ids, attention_mask: mask, ...v.feeds }); // warm-up
   for (let r = 0; r < RUNS; r++) {
@@ -59,19 +71,37 @@ async function medians(variants: { session: ort.InferenceSession; feeds: Record<
   return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
 }
 
-const backbone = await ort.InferenceSession.create(join(dir, 'backbone.onnx'), { intraOpNumThreads: 1, logSeverityLevel: 3 });
+const backbone = await ort.InferenceSession.create(join(dir, 'backbone.onnx'), {
+  intraOpNumThreads: 1,
+  logSeverityLevel: 3,
+});
 const compiled = await save('compiled', (await runChainPipeline(plan(1, all))).bytes!);
-const [tBackbone, tNever] = await medians([{ session: backbone, feeds: {} }, { session: compiled, feeds: param(2) }]);
-const rows = [`| nothing exits | ${tNever!.toFixed(1)} ms | backbone ${tBackbone!.toFixed(1)} ms | ${(tNever! / tBackbone!).toFixed(3)} |`];
+const [tBackbone, tNever] = await medians([
+  { session: backbone, feeds: {} },
+  { session: compiled, feeds: param(2) },
+]);
+const rows = [
+  `| nothing exits | ${tNever!.toFixed(1)} ms | backbone ${tBackbone!.toFixed(1)} ms | ${(tNever! / tBackbone!).toFixed(3)} |`,
+];
 for (const k of [3, 6, 9]) {
   const forced = await save(`forced${k}`, (await runChainPipeline(plan(k, all))).bytes!);
   const partial = await runChainPipeline(plan(1, all.slice(0, k)), { stopAfter: 'insert-exit-heads' });
-  keepOnly(partial.model!.graph, partial.exits.filter((e) => e.layer <= k).map((e) => e.logits));
+  keepOnly(
+    partial.model!.graph,
+    partial.exits.filter((e) => e.layer <= k).map((e) => e.logits),
+  );
   const baseline = await save(`baseline${k}`, writeModel(partial.model!));
-  const [tForced, tBase] = await medians([{ session: forced, feeds: param(0) }, { session: baseline, feeds: {} }]);
-  rows.push(`| forced exit at layer ${k} | ${tForced!.toFixed(1)} ms | layers 1..${k} + heads ${tBase!.toFixed(1)} ms | ${(tForced! / tBase!).toFixed(3)} |`);
+  const [tForced, tBase] = await medians([
+    { session: forced, feeds: param(0) },
+    { session: baseline, feeds: {} },
+  ]);
+  rows.push(
+    `| forced exit at layer ${k} | ${tForced!.toFixed(1)} ms | layers 1..${k} + heads ${tBase!.toFixed(1)} ms | ${(tForced! / tBase!).toFixed(3)} |`,
+  );
 }
 rmSync(scratch, { recursive: true, force: true });
-console.log(`\nBERT-${size} structure, ${LAYERS} layers, batch 1, sequence ${SEQ}, ORT CPU 1 thread, median of ${RUNS} interleaved runs\n`);
+console.log(
+  `\nBERT-${size} structure, ${LAYERS} layers, batch 1, sequence ${SEQ}, ORT CPU 1 thread, median of ${RUNS} interleaved runs\n`,
+);
 console.log('| case | compiled | reference | ratio |\n|---|---|---|---|');
 console.log(rows.join('\n'));

@@ -1,11 +1,11 @@
-import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { loadRamp } from '../compiler/front-end.js';
 import { planFromModel } from '../compiler/plan-from-ast.js';
+import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { readNpyFolder } from '../io/index.js';
 import { SafetensorsWeights } from '../passes/weights.js';
 import { type ParameterValues, policySpecs, recordSignals, simulate } from '../policies/index.js';
 import { candidateSettings } from './candidates.js';
-import { type Measured, cheapestWithin, paretoFrontier } from './frontier.js';
+import { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
 import { recordHeads } from './record.js';
 
 export interface CalibrateOptions {

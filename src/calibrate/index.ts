@@ -1,5 +1,5 @@
 export { type CalibrateOptions, type CalibrationResult, calibrate } from './calibrate.js';
 export { candidateSettings } from './candidates.js';
-export { type Measured, cheapestWithin, paretoFrontier } from './frontier.js';
+export { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
 export { type HeadRecording, recordHeads } from './record.js';
 export { tradeoffSvg } from './svg.js';

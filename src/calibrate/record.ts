@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { writeModel } from '../ir/index.js';
 import type { NpyArray } from '../io/index.js';
+import { writeModel } from '../ir/index.js';
 import { runChainPipeline } from '../passes/pipeline.js';
 import type { CompilePlan } from '../passes/plan.js';
 import { keepOnly } from '../passes/segments.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
 import { COMPILER_ID } from '../compiler/index.js';
+import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';

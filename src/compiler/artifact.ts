@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ElementType, type Model, elementTypeName } from '../ir/index.js';
-import { OUTPUT_NAMES, UNIFORM_INPUT, parameterInputName } from '../passes/insert-policy.js';
+import { ElementType, elementTypeName, type Model } from '../ir/index.js';
+import { OUTPUT_NAMES, parameterInputName, UNIFORM_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
 import type { SegmentModel } from '../passes/split-segments.js';
 import { policySpecs } from '../policies/index.js';
 import type {
   ArtifactTarget,
-  ElementType as ManifestType,
   Manifest,
+  ElementType as ManifestType,
   TensorSpec,
 } from '../runtime/manifest.js';
 import { MANIFEST_FORMAT_VERSION } from '../runtime/manifest.js';

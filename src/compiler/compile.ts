@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { isSamePath, writeFileAtomic } from '../io/index.js';
 import type { LinkedModel } from '../link/index.js';
+import type { CheckedModel } from '../parser/ast.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
-import type { CheckedModel } from '../parser/ast.js';
-import { type GeneratedFile, type TargetRequest, artifactFiles } from './artifact.js';
+import { artifactFiles, type GeneratedFile, type TargetRequest } from './artifact.js';
 import { loadRamp } from './front-end.js';
 import { planFromModel } from './plan-from-ast.js';
 

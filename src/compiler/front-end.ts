@@ -1,5 +1,5 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import { type LinkedModel, checkFile, checkSource } from '../link/index.js';
+import { checkFile, checkSource, type LinkedModel } from '../link/index.js';
 
 /**
  * Reads, parses, checks and links a `.ramp` file (or given source text): every name it uses is resolved

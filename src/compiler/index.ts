@@ -1,4 +1,4 @@
-export { type CompileOptions, type CompileResult, type CompiledArtifact, compile } from './compile.js';
-export { type GeneratedFile, type TargetRequest, COMPILER_ID } from './artifact.js';
+export { COMPILER_ID, type GeneratedFile, type TargetRequest } from './artifact.js';
+export { type CompiledArtifact, type CompileOptions, type CompileResult, compile } from './compile.js';
 export { loadRamp } from './front-end.js';
 export { planFromModel, resolveExits } from './plan-from-ast.js';

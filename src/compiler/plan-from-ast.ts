@@ -1,8 +1,8 @@
-import { type Diagnostic, type SourceSpan, diagnostic } from '../diagnostics/index.js';
-import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
-import { policySpecs } from '../policies/index.js';
+import { type Diagnostic, diagnostic, type SourceSpan } from '../diagnostics/index.js';
 import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel, ExitSelection, PolicyModule, WeightsDecl } from '../parser/ast.js';
+import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
+import { policySpecs } from '../policies/index.js';
 
 const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
 

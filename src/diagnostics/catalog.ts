@@ -10,11 +10,11 @@
 import { cliCodes } from './codes/cli.js';
 import { compileCodes } from './codes/compile.js';
 import { dslCodes } from './codes/dsl.js';
+import type { CatalogEntry } from './codes/entry.js';
 import { internalCodes } from './codes/internal.js';
 import { irCodes } from './codes/ir.js';
 import { linkCodes } from './codes/link.js';
 import { targetCodes } from './codes/target.js';
-import type { CatalogEntry } from './codes/entry.js';
 
 export type { CatalogEntry } from './codes/entry.js';
 

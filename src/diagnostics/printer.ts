@@ -11,7 +11,11 @@ const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}
 function location(d: Pick<Diagnostic, 'span' | 'graph'>): string {
   if (d.span) return `${d.span.file}:${d.span.start.line}:${d.span.start.column}`;
   if (d.graph) {
-    const where = d.graph.node ? ` (node '${d.graph.node}')` : d.graph.tensor ? ` (tensor '${d.graph.tensor}')` : '';
+    const where = d.graph.node
+      ? ` (node '${d.graph.node}')`
+      : d.graph.tensor
+        ? ` (tensor '${d.graph.tensor}')`
+        : '';
     return `${d.graph.file}${where}`;
   }
   return '';
@@ -24,7 +28,9 @@ export function codeFrame(span: SourceSpan, source: string, color = false): stri
   if (lineText === undefined) return '';
   const gutter = String(span.start.line).length;
   const endColumn =
-    span.end.line === span.start.line ? Math.max(span.end.column, span.start.column + 1) : lineText.length + 1;
+    span.end.line === span.start.line
+      ? Math.max(span.end.column, span.start.column + 1)
+      : lineText.length + 1;
   const width = Math.max(1, endColumn - span.start.column);
   const pad = ' '.repeat(gutter);
   const caretLead = lineText.slice(0, span.start.column - 1).replace(/[^\t]/g, ' ');

@@ -9,5 +9,5 @@ export {
   readNpy,
   writeNpy,
 } from './npy.js';
-export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
 export { readNpyFolder } from './npy-folder.js';
+export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';

@@ -1,14 +1,23 @@
-import { type AttributeValue, Graph, type Model, Node, Value, allGraphs } from './graph.js';
+import { type AttributeValue, allGraphs, Graph, type Model, Node, Value } from './graph.js';
 import type { onnx } from './onnx-types.js';
 import { ElementType, type TensorType } from './types.js';
 
-export type AttributeInput = number | bigint | string | readonly number[] | readonly bigint[] | Graph | AttributeValue;
+export type AttributeInput =
+  | number
+  | bigint
+  | string
+  | readonly number[]
+  | readonly bigint[]
+  | Graph
+  | AttributeValue;
 
 function toAttribute(value: AttributeInput, floatHint: boolean): AttributeValue {
   if (value instanceof Graph) return { kind: 'graph', value };
   if (typeof value === 'bigint') return { kind: 'int', value };
   if (typeof value === 'number') {
-    return floatHint || !Number.isInteger(value) ? { kind: 'float', value } : { kind: 'int', value: BigInt(value) };
+    return floatHint || !Number.isInteger(value)
+      ? { kind: 'float', value }
+      : { kind: 'int', value: BigInt(value) };
   }
   if (typeof value === 'string') return { kind: 'string', value };
   if (Array.isArray(value)) {
@@ -119,7 +128,12 @@ export class Builder {
   }
 
   /** Single-output convenience. */
-  op(op: string, inputs: readonly (Value | undefined)[], attributes?: Readonly<Record<string, AttributeInput>>, name?: string): Value {
+  op(
+    op: string,
+    inputs: readonly (Value | undefined)[],
+    attributes?: Readonly<Record<string, AttributeInput>>,
+    name?: string,
+  ): Value {
     return this.add({ op, inputs, ...(attributes ? { attributes } : {}), ...(name ? { name } : {}) })[0]!;
   }
 

@@ -1,4 +1,4 @@
-import { type AttributeValue, type Graph, type Model, Node } from './graph.js';
+import type { AttributeValue, Graph, Model, Node } from './graph.js';
 import { type onnx, protos, tensorTypeToProto, valueInfo } from './onnx-types.js';
 
 const A = protos.AttributeProto.AttributeType;
@@ -39,7 +39,10 @@ function exportNode(node: Node): onnx.INodeProto {
 }
 
 export function exportGraph(graph: Graph): onnx.IGraphProto {
-  const initializer = [...graph.initializers.values()].map((init) => ({ ...init.tensor, name: init.value.name }));
+  const initializer = [...graph.initializers.values()].map((init) => ({
+    ...init.tensor,
+    name: init.value.name,
+  }));
   return {
     node: graph.nodes.map(exportNode),
     name: graph.name,
@@ -57,7 +60,9 @@ export function exportGraph(graph: Graph): onnx.IGraphProto {
 export function exportModelProto(model: Model): onnx.IModelProto {
   return {
     irVersion: model.irVersion,
-    opsetImport: model.opsetImports.map((o) => (o.domain ? { domain: o.domain, version: o.version } : { version: o.version })),
+    opsetImport: model.opsetImports.map((o) =>
+      o.domain ? { domain: o.domain, version: o.version } : { version: o.version },
+    ),
     ...Object.fromEntries(Object.entries(model.extra).filter(([, v]) => v !== undefined && v !== null)),
     graph: exportGraph(model.graph),
   };

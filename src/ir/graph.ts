@@ -93,7 +93,8 @@ export class Model {
   ) {}
 
   opset(domain = ''): number | undefined {
-    return this.opsetImports.find((o) => o.domain === domain || (domain === '' && o.domain === 'ai.onnx'))?.version;
+    return this.opsetImports.find((o) => o.domain === domain || (domain === '' && o.domain === 'ai.onnx'))
+      ?.version;
   }
 }
 

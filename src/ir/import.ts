@@ -28,7 +28,12 @@ interface ImportContext {
   readonly diagnostics: Diagnostic[];
 }
 
-function importAttribute(a: onnx.IAttributeProto, owner: Node, scope: Scope, ctx: ImportContext): AttributeValue {
+function importAttribute(
+  a: onnx.IAttributeProto,
+  owner: Node,
+  scope: Scope,
+  ctx: ImportContext,
+): AttributeValue {
   switch (a.type) {
     case A.FLOAT:
       return { kind: 'float', value: a.f ?? 0 };
@@ -51,12 +56,21 @@ function importAttribute(a: onnx.IAttributeProto, owner: Node, scope: Scope, ctx
   }
 }
 
-function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Scope, ctx: ImportContext): Graph {
+function importGraph(
+  proto: onnx.IGraphProto,
+  owner: Node | undefined,
+  scope: Scope,
+  ctx: ImportContext,
+): Graph {
   const graph = new Graph(proto.name ?? '', owner);
   const define = (value: Value, node?: string) => {
     if (!scope.define(value)) {
       ctx.diagnostics.push(
-        diagnostic('OR4003', { name: value.name }, { graph: { file: ctx.file, tensor: value.name, ...(node ? { node } : {}) } }),
+        diagnostic(
+          'OR4003',
+          { name: value.name },
+          { graph: { file: ctx.file, tensor: value.name, ...(node ? { node } : {}) } },
+        ),
       );
     }
   };
@@ -70,7 +84,11 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
     const name = tensor.name ?? '';
     let value = graph.inputs.find((v) => v.name === name);
     if (!value) {
-      value = new Value(name, { elementType: tensor.dataType ?? 0, shape: (tensor.dims ?? []).map(Number) }, graph);
+      value = new Value(
+        name,
+        { elementType: tensor.dataType ?? 0, shape: (tensor.dims ?? []).map(Number) },
+        graph,
+      );
       define(value);
     }
     graph.initializers.set(name, { value, tensor });
@@ -85,9 +103,13 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
       const value = scope.lookup(inputName);
       if (!value) {
         ctx.diagnostics.push(
-          diagnostic('OR4002', { name: inputName, node: node.name || node.op }, {
-            graph: { file: ctx.file, node: node.name, tensor: inputName },
-          }),
+          diagnostic(
+            'OR4002',
+            { name: inputName, node: node.name || node.op },
+            {
+              graph: { file: ctx.file, node: node.name, tensor: inputName },
+            },
+          ),
         );
         node.inputs.push(undefined);
         continue;
@@ -95,7 +117,8 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
       node.inputs.push(value);
       value.uses.add(node);
     }
-    for (const a of n.attribute ?? []) node.attributes.set(a.name ?? '', importAttribute(a, node, scope, ctx));
+    for (const a of n.attribute ?? [])
+      node.attributes.set(a.name ?? '', importAttribute(a, node, scope, ctx));
     for (const outputName of n.output ?? []) {
       const info = graph.valueInfo.get(outputName);
       const value = new Value(outputName, tensorTypeFromProto(info?.type), graph);
@@ -110,9 +133,13 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
     const value = scope.lookup(output.name ?? '');
     if (!value) {
       ctx.diagnostics.push(
-        diagnostic('OR4002', { name: output.name ?? '', node: '(graph output)' }, {
-          graph: { file: ctx.file, tensor: output.name ?? '' },
-        }),
+        diagnostic(
+          'OR4002',
+          { name: output.name ?? '', node: '(graph output)' },
+          {
+            graph: { file: ctx.file, tensor: output.name ?? '' },
+          },
+        ),
       );
       continue;
     }
@@ -129,19 +156,25 @@ function importGraph(proto: onnx.IGraphProto, owner: Node | undefined, scope: Sc
 /** The fields the file actually carries (protobufjs puts defaults on the prototype, not on the message). */
 function keptFields(message: object, names: readonly string[]): Partial<onnx.IModelProto> {
   const out: Record<string, unknown> = {};
-  for (const name of names) if (Object.hasOwn(message, name)) out[name] = (message as Record<string, unknown>)[name];
+  for (const name of names)
+    if (Object.hasOwn(message, name)) out[name] = (message as Record<string, unknown>)[name];
   return out as Partial<onnx.IModelProto>;
 }
 
 /** Decodes ONNX bytes into the IR. Malformed input yields diagnostics, never an exception. */
-export function importModel(bytes: Uint8Array, file = '<memory>'): { model?: Model; diagnostics: Diagnostic[] } {
+export function importModel(
+  bytes: Uint8Array,
+  file = '<memory>',
+): { model?: Model; diagnostics: Diagnostic[] } {
   const ctx: ImportContext = { file, diagnostics: [] };
   let proto: onnx.ModelProto;
   try {
     if (bytes.length === 0) throw new Error('the file is empty');
     proto = protos.ModelProto.decode(bytes);
   } catch (error) {
-    return { diagnostics: [diagnostic('OR4001', { file, reason: (error as Error).message }, { graph: { file } })] };
+    return {
+      diagnostics: [diagnostic('OR4001', { file, reason: (error as Error).message }, { graph: { file } })],
+    };
   }
   if (!proto.graph) {
     return { diagnostics: [diagnostic('OR4001', { file, reason: 'it has no graph' }, { graph: { file } })] };
@@ -155,7 +188,16 @@ export function importModel(bytes: Uint8Array, file = '<memory>'): { model?: Mod
     graph,
     (proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? 0) })),
     ir,
-    keptFields(proto, ['producerName', 'producerVersion', 'domain', 'modelVersion', 'docString', 'metadataProps', 'functions', 'trainingInfo']),
+    keptFields(proto, [
+      'producerName',
+      'producerVersion',
+      'domain',
+      'modelVersion',
+      'docString',
+      'metadataProps',
+      'functions',
+      'trainingInfo',
+    ]),
   );
   return { model, diagnostics: ctx.diagnostics };
 }
@@ -166,7 +208,9 @@ export async function readModel(path: string): Promise<{ model?: Model; diagnost
     bytes = await readFile(path);
   } catch (error) {
     return {
-      diagnostics: [diagnostic('OR4001', { file: path, reason: (error as Error).message }, { graph: { file: path } })],
+      diagnostics: [
+        diagnostic('OR4001', { file: path, reason: (error as Error).message }, { graph: { file: path } }),
+      ],
     };
   }
   return importModel(bytes, path);

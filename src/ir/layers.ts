@@ -72,7 +72,10 @@ function crossing(nodes: readonly Node[], inside: Set<Node>, graph: Graph): Valu
  * Finds the backbone's repeated layers by exporter naming (`pattern`, or the known scopes) and the cut
  * values between them. A cut is the one data value a layer hands to the next one.
  */
-export function discoverLayers(model: Model, options: { pattern?: string; file?: string } = {}): LayerDiscovery {
+export function discoverLayers(
+  model: Model,
+  options: { pattern?: string; file?: string } = {},
+): LayerDiscovery {
   const graph = model.graph;
   const file = options.file ?? '<model>';
   const patterns = options.pattern ? [options.pattern] : KNOWN_LAYER_PATTERNS;
@@ -87,7 +90,9 @@ export function discoverLayers(model: Model, options: { pattern?: string; file?:
     if (groups.size === 0) continue;
     const indices = [...groups.keys()].sort((a, b) => a - b);
     if (indices.some((v, k) => v !== k)) {
-      return fail(`pattern '${pattern}' matches layer indices ${indices.join(', ')}, which are not 0..${indices.length - 1}`);
+      return fail(
+        `pattern '${pattern}' matches layer indices ${indices.join(', ')}, which are not 0..${indices.length - 1}`,
+      );
     }
     const layers: Layer[] = [];
     const sideInputs = new Set<Value>();
@@ -96,26 +101,37 @@ export function discoverLayers(model: Model, options: { pattern?: string; file?:
       const nodes = groups.get(index)!;
       const inside = new Set(nodes);
       const external = new Set<Value>();
-      for (const n of nodes) for (const v of n.inputs) if (v && !(v.producer && inside.has(v.producer)) && dependsOnInput(v, graph)) external.add(v);
+      for (const n of nodes)
+        for (const v of n.inputs)
+          if (v && !(v.producer && inside.has(v.producer)) && dependsOnInput(v, graph)) external.add(v);
       let input = previousOutput;
       if (!input) {
         const next = groups.get(index + 1);
         const readByNext = new Set<Value>();
         for (const n of next ?? []) for (const v of n.inputs) if (v) readByNext.add(v);
         const candidates = [...external].filter((v) => !readByNext.has(v));
-        if (candidates.length !== 1) return fail(`cannot tell the hidden-state input of layer ${index} (${candidates.length} candidates)`);
+        if (candidates.length !== 1)
+          return fail(
+            `cannot tell the hidden-state input of layer ${index} (${candidates.length} candidates)`,
+          );
         input = candidates[0]!;
       }
       if (!external.has(input)) return fail(`layer ${index} does not read the output of layer ${index - 1}`);
       for (const v of external) if (v !== input) sideInputs.add(v);
       const outputs = crossing(nodes, inside, graph);
       if (outputs.length !== 1) {
-        return fail(`layer ${index} hands ${outputs.length} values to the rest of the graph (${outputs.map((v) => v.name).join(', ')}); expected one hidden state`);
+        return fail(
+          `layer ${index} hands ${outputs.length} values to the rest of the graph (${outputs.map((v) => v.name).join(', ')}); expected one hidden state`,
+        );
       }
       layers.push({ index, nodes, input, output: outputs[0]! });
       previousOutput = outputs[0]!;
     }
     return { layers, sideInputs: [...sideInputs], pattern, diagnostics: [] };
   }
-  return fail(options.pattern ? `no node name contains the pattern '${options.pattern}'` : 'no known exporter layer naming matched; give the pattern explicitly');
+  return fail(
+    options.pattern
+      ? `no node name contains the pattern '${options.pattern}'`
+      : 'no known exporter layer naming matched; give the pattern explicitly',
+  );
 }

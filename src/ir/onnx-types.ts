@@ -2,6 +2,7 @@ import onnxProto, { type onnx } from 'onnx-proto';
 
 /** The generated protobuf classes. onnx-proto is CommonJS, so under ESM they arrive on the default export. */
 export const protos = onnxProto.onnx;
+
 import type { Dim, TensorType } from './types.js';
 
 /** ValueInfoProto type → our TensorType (tensor types only; others stay undefined). */
@@ -11,8 +12,12 @@ export function tensorTypeFromProto(type: onnx.ITypeProto | null | undefined): T
   const shape: Dim[] | undefined = t.shape
     ? (t.shape.dim ?? []).map((d) => {
         if (d.dimParam) return d.dimParam;
-        if (d.dimValue !== undefined && d.dimValue !== null && String(d.dimValue) !== '0') return Number(d.dimValue);
-        return d.dimValue !== undefined && d.dimValue !== null && d.dimParam === '' && Number(d.dimValue) === 0
+        if (d.dimValue !== undefined && d.dimValue !== null && String(d.dimValue) !== '0')
+          return Number(d.dimValue);
+        return d.dimValue !== undefined &&
+          d.dimValue !== null &&
+          d.dimParam === '' &&
+          Number(d.dimValue) === 0
           ? 0
           : undefined;
       })

@@ -33,7 +33,9 @@ const ref = (v: Value | undefined) => (v ? `%${v.name}` : '_');
 /** A deterministic text form of a graph, for golden tests and `--print-ir-after`. */
 export function printGraph(graph: Graph, indent = ''): string {
   const lines: string[] = [];
-  lines.push(`${indent}graph ${JSON.stringify(graph.name)} (${graph.inputs.map((v) => `%${v.name}: ${typeText(v.type)}`).join(', ')}) {`);
+  lines.push(
+    `${indent}graph ${JSON.stringify(graph.name)} (${graph.inputs.map((v) => `%${v.name}: ${typeText(v.type)}`).join(', ')}) {`,
+  );
   for (const init of graph.initializers.values()) {
     if (graph.inputs.includes(init.value)) continue;
     lines.push(`${indent}  const %${init.value.name}: ${typeText(init.value.type)}`);
@@ -41,7 +43,9 @@ export function printGraph(graph: Graph, indent = ''): string {
   for (const node of graph.nodes) {
     const attrs = [...node.attributes].map(([k, a]) => `${k}=${attributeText(a, indent)}`).join(', ');
     const op = node.domain ? `${node.domain}.${node.op}` : node.op;
-    lines.push(`${indent}  ${node.outputs.map(ref).join(', ')} = ${op}(${node.inputs.map(ref).join(', ')})${attrs ? ` {${attrs}}` : ''}  # ${node.name}`);
+    lines.push(
+      `${indent}  ${node.outputs.map(ref).join(', ')} = ${op}(${node.inputs.map(ref).join(', ')})${attrs ? ` {${attrs}}` : ''}  # ${node.name}`,
+    );
   }
   lines.push(`${indent}  return ${graph.outputs.map(ref).join(', ')}`);
   lines.push(`${indent}}`);

@@ -1,5 +1,5 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import { type Graph, type Model, type Value, allGraphs } from './graph.js';
+import { allGraphs, type Graph, type Model, type Value } from './graph.js';
 
 /**
  * Checks the IR invariants every pass must keep: SSA across scopes, every read defined earlier (or in an
@@ -13,14 +13,21 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
 
   const define = (v: Value, node?: string) => {
     if (defined.has(v.name)) {
-      diagnostics.push(diagnostic('OR4003', { name: v.name }, { graph: { file, tensor: v.name, ...(node ? { node } : {}) } }));
+      diagnostics.push(
+        diagnostic(
+          'OR4003',
+          { name: v.name },
+          { graph: { file, tensor: v.name, ...(node ? { node } : {}) } },
+        ),
+      );
     }
     defined.add(v.name);
   };
 
   // Every name defined anywhere, so a read of a later definition is told apart from a dangling one.
   const everywhere = new Set<string>();
-  for (const g of allGraphs(model.graph)) for (const n of g.nodes) for (const v of n.outputs) everywhere.add(v.name);
+  for (const g of allGraphs(model.graph))
+    for (const n of g.nodes) for (const v of n.outputs) everywhere.add(v.name);
 
   const walk = (graph: Graph, visible: Set<Value>) => {
     const scope = new Set(visible);
@@ -37,23 +44,44 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
       for (const input of node.inputs) {
         if (input && !scope.has(input)) {
           const code = everywhere.has(input.name) && !defined.has(input.name) ? 'OR4007' : 'OR4002';
-          diagnostics.push(diagnostic(code, { name: input.name, node: nodeName }, { graph: { file, node: node.name, tensor: input.name } }));
+          diagnostics.push(
+            diagnostic(
+              code,
+              { name: input.name, node: nodeName },
+              { graph: { file, node: node.name, tensor: input.name } },
+            ),
+          );
         }
       }
       if (!domains.has(node.domain === 'ai.onnx' ? '' : node.domain)) {
-        diagnostics.push(diagnostic('OR4006', { node: nodeName, domain: node.domain }, { graph: { file, node: node.name } }));
+        diagnostics.push(
+          diagnostic('OR4006', { node: nodeName, domain: node.domain }, { graph: { file, node: node.name } }),
+        );
       }
       if (node.op === 'If' && node.domain === '') {
         const thenBranch = node.attributes.get('then_branch');
         const elseBranch = node.attributes.get('else_branch');
         if (thenBranch?.kind !== 'graph' || elseBranch?.kind !== 'graph') {
-          diagnostics.push(diagnostic('OR4005', { node: nodeName, reason: 'a branch is missing' }, { graph: { file, node: node.name } }));
+          diagnostics.push(
+            diagnostic(
+              'OR4005',
+              { node: nodeName, reason: 'a branch is missing' },
+              { graph: { file, node: node.name } },
+            ),
+          );
         } else {
           const a = thenBranch.value.outputs;
           const b = elseBranch.value.outputs;
           if (a.length !== b.length || a.length !== node.outputs.length) {
             diagnostics.push(
-              diagnostic('OR4005', { node: nodeName, reason: `branches give ${a.length} and ${b.length} outputs for ${node.outputs.length} node outputs` }, { graph: { file, node: node.name } }),
+              diagnostic(
+                'OR4005',
+                {
+                  node: nodeName,
+                  reason: `branches give ${a.length} and ${b.length} outputs for ${node.outputs.length} node outputs`,
+                },
+                { graph: { file, node: node.name } },
+              ),
             );
           }
           a.forEach((v, k) => {
@@ -61,7 +89,14 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
             const t2 = b[k]?.type?.elementType;
             if (t1 !== undefined && t2 !== undefined && t1 !== t2) {
               diagnostics.push(
-                diagnostic('OR4005', { node: nodeName, reason: `output ${k} is element type ${t1} in then_branch but ${t2} in else_branch` }, { graph: { file, node: node.name, tensor: v.name } }),
+                diagnostic(
+                  'OR4005',
+                  {
+                    node: nodeName,
+                    reason: `output ${k} is element type ${t1} in then_branch but ${t2} in else_branch`,
+                  },
+                  { graph: { file, node: node.name, tensor: v.name } },
+                ),
               );
             }
           });
@@ -76,7 +111,13 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
     }
     for (const out of graph.outputs) {
       if (!scope.has(out)) {
-        diagnostics.push(diagnostic('OR4002', { name: out.name, node: '(graph output)' }, { graph: { file, tensor: out.name } }));
+        diagnostics.push(
+          diagnostic(
+            'OR4002',
+            { name: out.name, node: '(graph output)' },
+            { graph: { file, tensor: out.name } },
+          ),
+        );
       }
     }
   };

@@ -1,7 +1,7 @@
 import { diagnostic } from '../diagnostics/index.js';
 import { Builder, type Value } from '../ir/index.js';
-import type { CompileContext } from './context.js';
 import type { CompilerPass } from './compiler-pass.js';
+import type { CompileContext } from './context.js';
 
 /** Resolves `{i}` (0-based module index) in a key template. */
 export const keyFor = (template: string, moduleIndex: number) =>

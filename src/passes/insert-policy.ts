@@ -1,8 +1,8 @@
 import { diagnostic } from '../diagnostics/index.js';
 import { Builder, ElementType, Value } from '../ir/index.js';
-import { type Carried, type DType, type ExitContext, driverStep, policySpecs } from '../policies/index.js';
-import type { CompileContext } from './context.js';
+import { type Carried, type DType, driverStep, type ExitContext, policySpecs } from '../policies/index.js';
 import type { CompilerPass } from './compiler-pass.js';
+import type { CompileContext } from './context.js';
 import { graphOps } from './graph-ops.js';
 import { keyFor } from './insert-exit-heads.js';
 

@@ -1,13 +1,13 @@
 import { type Diagnostic, hasErrors } from '../diagnostics/index.js';
-import { type Model, type Value, printModel, readModel, verifyModel, writeModel } from '../ir/index.js';
-import type { CompileContext, ExitRecord } from './context.js';
+import { type Model, printModel, readModel, type Value, verifyModel, writeModel } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
+import type { CompileContext, ExitRecord } from './context.js';
 import { discoverExitLayers } from './discover-exit-layers.js';
 import { insertExitHeads } from './insert-exit-heads.js';
 import { insertPolicy } from './insert-policy.js';
 import { makeConditional } from './make-conditional.js';
-import { pruneUnused } from './prune-unused.js';
 import type { CompilePlan } from './plan.js';
+import { pruneUnused } from './prune-unused.js';
 import { SafetensorsWeights } from './weights.js';
 
 /** The chain-form pipeline, in order. */

@@ -1,4 +1,4 @@
-import { type Graph, allGraphs } from '../ir/index.js';
+import { allGraphs, type Graph } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 
 /**

@@ -64,6 +64,8 @@ export function keepOnly(graph: Graph, outputs: Value[]): void {
   const needed = cone(outputs, graph);
   graph.nodes = graph.nodes.filter((n) => needed.has(n));
   graph.outputs = outputs;
-  const read = new Set(graph.nodes.flatMap((n) => n.inputs.filter((v): v is Value => v !== undefined).map((v) => v.name)));
+  const read = new Set(
+    graph.nodes.flatMap((n) => n.inputs.filter((v): v is Value => v !== undefined).map((v) => v.name)),
+  );
   for (const name of [...graph.initializers.keys()]) if (!read.has(name)) graph.initializers.delete(name);
 }

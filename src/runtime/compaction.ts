@@ -14,6 +14,6 @@ export function takeRows(tensor: ort.Tensor, keep: readonly number[]): ort.Tenso
   const width = rest.reduce((a, b) => a * b, 1);
   const source = tensor.data as unknown as RowStore;
   const out = new source.constructor(keep.length * width);
-  keep.forEach((row, k) => out.set(source.subarray(row * width, (row + 1) * width), k * width));
+  for (const [k, row] of keep.entries()) out.set(source.subarray(row * width, (row + 1) * width), k * width);
   return new ort.Tensor(tensor.type, out as unknown as ort.Tensor.DataType, [keep.length, ...rest]);
 }

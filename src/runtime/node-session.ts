@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ArtifactTarget, Manifest, ParameterSpec } from './manifest.js';
-import { TelemetryRecorder, type CallTelemetry, type TelemetrySummary } from './telemetry.js';
+import { type CallTelemetry, TelemetryRecorder, type TelemetrySummary } from './telemetry.js';
 import type { HostTensor } from './tensors.js';
 
 export interface LoadOptions {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { type Measured, calibrate, cheapestWithin, paretoFrontier } from '../../src/calibrate/index.js';
+import { calibrate, cheapestWithin, type Measured, paretoFrontier } from '../../src/calibrate/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { fixturePath, loadEncoderFixture, runOverEval } from '../support/encoder-fixture.js';
 

@@ -148,7 +148,10 @@ describe('offramp CLI', () => {
   });
 
   it('checks a file and formats it canonically, with --check for CI', async () => {
-    const file = rampFile('fmt.ramp', pabee().replace('policy pabee { patience: 2 }', 'policy   pabee {patience:2}   # keep me'));
+    const file = rampFile(
+      'fmt.ramp',
+      pabee().replace('policy pabee { patience: 2 }', 'policy   pabee {patience:2}   # keep me'),
+    );
     expect((await offramp('check', file)).code).toBe(0);
     const before = readFileSync(file, 'utf8');
     const checked = await offramp('fmt', '--check', file);

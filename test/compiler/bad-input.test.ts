@@ -8,7 +8,13 @@ import { fixturePath } from '../support/encoder-fixture.js';
 const out = mkdtempSync(join(tmpdir(), 'offramp-bad-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const ramp = (parts: { exits?: string; linear?: string; pooler?: string; policy?: string; layers?: string }) => `
+const ramp = (parts: {
+  exits?: string;
+  linear?: string;
+  pooler?: string;
+  policy?: string;
+  layers?: string;
+}) => `
 model bad {
   backbone "${fixturePath('backbone.onnx')}" { layers ${parts.layers ?? '"/bert/encoder/layer.{i}/"'} }
   exits after ${parts.exits ?? '1..6'} {
@@ -23,7 +29,8 @@ model bad {
 }
 `;
 
-const lineOf = (source: string, needle: string) => source.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const lineOf = (source: string, needle: string) =>
+  source.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 describe('bad input to the compiler', () => {
   it.each([
@@ -40,7 +47,9 @@ describe('bad input to the compiler', () => {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]!.code).toMatch(/^OR\d{4}$/);
-    expect(errors.some((d) => d.span?.file === file && d.span.start.line === lineOf(source, needle))).toBe(true);
+    expect(errors.some((d) => d.span?.file === file && d.span.start.line === lineOf(source, needle))).toBe(
+      true,
+    );
     expect(result.artifacts).toEqual([]);
     expect(existsSync(join(out, 'artifacts'))).toBe(false);
   });

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { Builder, type Model, Node, Value, importModel, printModel, verifyModel, writeModel } from '../../src/ir/index.js';
+import {
+  Builder,
+  importModel,
+  type Model,
+  Node,
+  printModel,
+  Value,
+  verifyModel,
+  writeModel,
+} from '../../src/ir/index.js';
 import { protos } from '../../src/ir/onnx-types.js';
 import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
 
@@ -27,8 +36,14 @@ describe('ONNX import and export', () => {
   it.each(['backbone.onnx', 'all-exits.onnx'])('round-trips %s field for field', async (name) => {
     const { bytes, model } = load(name);
     const written = writeModel(model);
-    const original = protos.ModelProto.toObject(protos.ModelProto.decode(bytes), { longs: String, bytes: String });
-    const again = protos.ModelProto.toObject(protos.ModelProto.decode(written), { longs: String, bytes: String });
+    const original = protos.ModelProto.toObject(protos.ModelProto.decode(bytes), {
+      longs: String,
+      bytes: String,
+    });
+    const again = protos.ModelProto.toObject(protos.ModelProto.decode(written), {
+      longs: String,
+      bytes: String,
+    });
     expect(again).toEqual(original);
     expect(await outputsOf(written)).toEqual(await outputsOf(bytes));
   });
@@ -63,7 +78,10 @@ describe('the verifier', () => {
     const node = model.graph.nodes[10]!;
     node.inputs[0] = new Value('nowhere', undefined, model.graph);
     const [d] = verifyModel(model, 'm.onnx');
-    expect(d).toMatchObject({ code: 'OR4002', graph: { file: 'm.onnx', node: node.name, tensor: 'nowhere' } });
+    expect(d).toMatchObject({
+      code: 'OR4002',
+      graph: { file: 'm.onnx', node: node.name, tensor: 'nowhere' },
+    });
   });
 
   it('rejects a value defined twice', () => {
@@ -97,7 +115,14 @@ describe('the verifier', () => {
     const two = b.into(elseBranch).scalar('two', 2, 'int64');
     elseBranch.outputs.push(b.into(elseBranch).op('Identity', [two]));
     elseBranch.outputs[0]!.type = { elementType: 7 };
-    const node = new Node('If', '', 'bad_if', [cond], [new Value('if_out', undefined, model.graph)], model.graph);
+    const node = new Node(
+      'If',
+      '',
+      'bad_if',
+      [cond],
+      [new Value('if_out', undefined, model.graph)],
+      model.graph,
+    );
     node.attributes.set('then_branch', { kind: 'graph', value: thenBranch });
     node.attributes.set('else_branch', { kind: 'graph', value: elseBranch });
     thenBranch.owner = node;
@@ -107,6 +132,10 @@ describe('the verifier', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toContain('element type');
     elseBranch.outputs.push(elseBranch.outputs[0]!);
-    expect(verifyModel(model).filter((d) => d.code === 'OR4005').some((d) => d.message.includes('outputs'))).toBe(true);
+    expect(
+      verifyModel(model)
+        .filter((d) => d.code === 'OR4005')
+        .some((d) => d.message.includes('outputs')),
+    ).toBe(true);
   });
 });

@@ -26,7 +26,10 @@ export interface EncoderFixture {
   readonly palbertLogits: Float32Array;
   readonly jeiLogits: Float32Array;
   readonly pooled: Float32Array;
-  readonly policies: Record<string, { settings: Record<string, number | boolean>; exit_layer: number[]; prediction: number[] }[]>;
+  readonly policies: Record<
+    string,
+    { settings: Record<string, number | boolean>; exit_layer: number[]; prediction: number[] }[]
+  >;
 }
 
 let cached: EncoderFixture | undefined;
@@ -53,7 +56,13 @@ export function loadEncoderFixture(): EncoderFixture {
 }
 
 const HEADS = fixturePath('heads.safetensors');
-const pabeeHeads: HeadPlan = { kind: 'weights', pool: 'cls', pooler: 'pabee.pooler.', classifier: 'pabee.classifier.{i}.', weightsFile: HEADS };
+const pabeeHeads: HeadPlan = {
+  kind: 'weights',
+  pool: 'cls',
+  pooler: 'pabee.pooler.',
+  classifier: 'pabee.classifier.{i}.',
+  weightsFile: HEADS,
+};
 const allLayers = [1, 2, 3, 4, 5, 6];
 
 /** The fixture's compile plan for each reference policy, as its `.ramp` example states it. */
@@ -65,7 +74,13 @@ export function planFor(kind: PolicyPlan['kind'], parameters: Record<string, num
       return {
         ...base,
         exits: allLayers,
-        head: { kind: 'weights', pool: 'cls', pooler: 'palbert.pooler.', classifier: 'palbert.classifier.', weightsFile: HEADS },
+        head: {
+          kind: 'weights',
+          pool: 'cls',
+          pooler: 'palbert.pooler.',
+          classifier: 'palbert.classifier.',
+          weightsFile: HEADS,
+        },
         policy: { kind, parameters, weightsPrefix: 'palbert.lambda.', weightsFile: HEADS, lambdaBlocks: 1 },
       };
     case 'jei':

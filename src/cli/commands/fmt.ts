@@ -1,5 +1,5 @@
-import { formatFile } from '../../parser/index.js';
 import { writeFileAtomic } from '../../io/index.js';
+import { formatFile } from '../../parser/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 

@@ -14,7 +14,8 @@ export const compileCodes: Record<string, CatalogEntry> = {
   OR5004: {
     severity: 'warning',
     title: 'segmented form not applied',
-    message: "target '{target}' asks for the segmented form, which Offramp does not emit yet; it gets the chain form",
+    message:
+      "target '{target}' asks for the segmented form, which Offramp does not emit yet; it gets the chain form",
   },
   OR5005: {
     severity: 'error',
@@ -29,6 +30,7 @@ export const compileCodes: Record<string, CatalogEntry> = {
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
-    message: "policy '{policy}' needs the pooled vector at layer {layer}, but that exit's head has none (use a head with pooling, not exits from outputs)",
+    message:
+      "policy '{policy}' needs the pooled vector at layer {layer}, but that exit's head has none (use a head with pooling, not exits from outputs)",
   },
 };

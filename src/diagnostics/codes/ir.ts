@@ -1,7 +1,11 @@
 import type { CatalogEntry } from './entry.js';
 
 export const irCodes: Record<string, CatalogEntry> = {
-  OR4001: { severity: 'error', title: 'not an ONNX model', message: "cannot read '{file}' as an ONNX model: {reason}" },
+  OR4001: {
+    severity: 'error',
+    title: 'not an ONNX model',
+    message: "cannot read '{file}' as an ONNX model: {reason}",
+  },
   OR4002: {
     severity: 'error',
     title: 'undefined value',
