@@ -34,6 +34,10 @@ export interface CalibrationResult {
   readonly chosen?: Measured<ParameterValues>;
   /** Per-exit head accuracy (labels) or agreement with the last exit. */
   readonly exitQuality?: readonly number[];
+  /** 1-based layers of the exits (the order of `exitQuality`). */
+  readonly exitLayers?: readonly number[];
+  /** Samples exiting at each layer under the chosen setting. */
+  readonly chosenHistogram?: readonly number[];
   readonly recordingMs?: number;
 }
 
@@ -84,7 +88,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     return right / truth.length;
   };
   const settings = candidateSettings(spec, recording);
-  const points = simulate(spec, recording, settings, { minExit: plan.minExit }).map((r) => ({
+  const simulated = simulate(spec, recording, settings, { minExit: plan.minExit });
+  const points = simulated.map((r) => ({
     setting: r.parameters,
     quality: qualityOf(r.prediction),
     meanExitLayer: r.exitLayer.reduce((a, b) => a + b, 0) / r.exitLayer.length,
@@ -92,6 +97,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const reference = qualityOf(last);
   const frontier = paretoFrontier(points);
   const chosen = cheapestWithin(points, reference, options.budget);
+  const chosenRun = chosen ? simulated[points.indexOf(chosen)] : undefined;
+  const exitHistogram = Array.from({ length: linked.layers.count }, () => 0);
+  for (const layer of chosenRun?.exitLayer ?? []) exitHistogram[layer - 1]! += 1;
   return {
     diagnostics,
     model: plan.name,
@@ -104,6 +112,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     frontier,
     ...(chosen ? { chosen } : {}),
     exitQuality: recording.predictions.map(qualityOf),
+    exitLayers: recorded.exitLayers,
+    ...(chosenRun ? { chosenHistogram: exitHistogram } : {}),
     recordingMs: recorded.wallMs,
   };
 }

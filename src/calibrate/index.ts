@@ -3,3 +3,4 @@ export { candidateSettings } from './candidates.js';
 export { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
 export { type HeadRecording, recordHeads } from './record.js';
 export { tradeoffSvg } from './svg.js';
+export { barsSvg, calibrationHtml } from './html.js';

@@ -111,7 +111,7 @@ export function buildProgram(): Command {
     )
     .option('--budget <loss>', 'largest accepted quality loss, e.g. 1% or 0.01', '1%')
     .option('--artifact <dir>', "write the chosen parameters into this compiled artifact's manifest defaults")
-    .option('--report <dir>', 'write calibration.md and tradeoff.svg here')
+    .option('--report <dir>', 'write calibration.html, calibration.md and tradeoff.svg here')
     .option('--model <name>', 'which model of the file (default: the first)')
     .action(
       guarded(
@@ -136,4 +136,3 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw error;
   }
 }
-

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { type CalibrationResult, calibrate, tradeoffSvg } from '../../calibrate/index.js';
+import { type CalibrationResult, calibrate, calibrationHtml, tradeoffSvg } from '../../calibrate/index.js';
 import { diagnostic } from '../../diagnostics/index.js';
 import { writeFileAtomic } from '../../io/index.js';
 import type { Manifest } from '../../runtime/manifest.js';
@@ -103,6 +103,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
   }
   if (result.reference !== undefined && options.report) {
     await writeFileAtomic(join(options.report, 'calibration.md'), markdown(result, budget));
+    await writeFileAtomic(join(options.report, 'calibration.html'), calibrationHtml(result, budget));
     await writeFileAtomic(
       join(options.report, 'tradeoff.svg'),
       tradeoffSvg({
