@@ -1,5 +1,5 @@
 import { type Carried, driverStep } from './driver.js';
-import { type NumTensor, NumericOps } from './numeric-ops.js';
+import { NumericOps, type NumTensor } from './numeric-ops.js';
 import { type ParameterValues, parameterSource } from './parameters.js';
 import type { ExitContext, PolicyOptions, PolicySpec, PolicyState } from './spec.js';
 

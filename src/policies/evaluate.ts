@@ -1,5 +1,5 @@
 import { exitContext, runDecisions } from './decisions.js';
-import { type NumTensor, NumericOps, tensor } from './numeric-ops.js';
+import { NumericOps, type NumTensor, tensor } from './numeric-ops.js';
 import type { ParameterValues } from './parameters.js';
 import { type PolicyOptions, type PolicySpec, weightKey } from './spec.js';
 
@@ -74,12 +74,12 @@ export function recordSignals(input: SignalInput): Recording {
   const batch = input.heads[0]!.logits.length / classes;
   const cache = new Map<string, NumTensor>();
   const weightTensor = (key: string): NumTensor => {
-    let t = cache.get(key);
-    if (!t) {
-      const w = input.weight?.(key);
-      if (!w) throw new Error(`policy '${spec.kind}' needs weight '${key}', which was not given`);
-      cache.set(key, (t = tensor('float32', w.shape, w.data)));
-    }
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const w = input.weight?.(key);
+    if (!w) throw new Error(`policy '${spec.kind}' needs weight '${key}', which was not given`);
+    const t = tensor('float32', w.shape, w.data);
+    cache.set(key, t);
     return t;
   };
   const pooledAt = (e: number): NumTensor | undefined => {

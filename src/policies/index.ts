@@ -1,4 +1,31 @@
+export { type DecisionInput, runDecisions } from './decisions.js';
+export { type Carried, type DriverRules, driverStep } from './driver.js';
+export {
+  type EvaluationInput,
+  type EvaluationResult,
+  type ExitHeadData,
+  evaluatePolicy,
+  type Recording,
+  recordSignals,
+  type SignalInput,
+} from './evaluate.js';
+export { NumericOps, type NumericSources, type NumTensor, scalar, tensor } from './numeric-ops.js';
+export { type IntAttributes, ONNX_ELEMENT_TYPE, type OnnxEmitter, OnnxOps } from './onnx-lowering.js';
 export type { DType, PolicyOps, ReduceOptions } from './ops.js';
+export type { ParameterValues } from './parameters.js';
+export {
+  entropy,
+  jei,
+  mamba,
+  margin,
+  maxprob,
+  pabee,
+  policyKinds,
+  policySpecs,
+  pondernet,
+  qexit,
+} from './registry.js';
+export { recordingFromSignals, type SimulationOptions, type SimulationResult, simulate } from './simulate.js';
 export type {
   ExitContext,
   HeadOutputName,
@@ -15,30 +42,3 @@ export type {
   WeightDims,
 } from './spec.js';
 export { stateLayout, weightKey, weightsAt } from './spec.js';
-export {
-  entropy,
-  jei,
-  mamba,
-  margin,
-  maxprob,
-  pabee,
-  policyKinds,
-  policySpecs,
-  pondernet,
-  qexit,
-} from './registry.js';
-export { type Carried, type DriverRules, driverStep } from './driver.js';
-export { type NumericSources, type NumTensor, NumericOps, scalar, tensor } from './numeric-ops.js';
-export { type IntAttributes, ONNX_ELEMENT_TYPE, type OnnxEmitter, OnnxOps } from './onnx-lowering.js';
-export type { ParameterValues } from './parameters.js';
-export { type DecisionInput, runDecisions } from './decisions.js';
-export {
-  type EvaluationInput,
-  type EvaluationResult,
-  type ExitHeadData,
-  evaluatePolicy,
-  type Recording,
-  recordSignals,
-  type SignalInput,
-} from './evaluate.js';
-export { recordingFromSignals, type SimulationOptions, type SimulationResult, simulate } from './simulate.js';

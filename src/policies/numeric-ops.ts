@@ -114,7 +114,8 @@ function binary(
   out: DType | 'same',
   f: (x: number, y: number) => number,
 ): NumTensor {
-  const dtype = out === 'same' ? requireSameType(op, a, b) : (requireSameType(op, a, b), out);
+  const operands = requireSameType(op, a, b);
+  const dtype = out === 'same' ? operands : out;
   const round = roundTo(dtype);
   const ad = a.data;
   const bd = b.data;

@@ -30,8 +30,10 @@ export function parameterSource(
       chosen = value[exitIndex]!;
     }
     const key = `${name}\u0000${chosen}`;
-    let t = cache.get(key);
-    if (!t) cache.set(key, (t = scalar(chosen, decl.dtype)));
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const t = scalar(chosen, decl.dtype);
+    cache.set(key, t);
     return t;
   };
 }

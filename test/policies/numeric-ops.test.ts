@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type NumTensor, NumericOps, type PolicyOps, tensor } from '../../src/policies/index.js';
+import { NumericOps, type NumTensor, type PolicyOps, tensor } from '../../src/policies/index.js';
 import { runInOrt } from './support/onnx-model.js';
 import { randomTensor, rng, ulps32 } from './support/random.js';
 

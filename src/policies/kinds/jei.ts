@@ -4,8 +4,8 @@ import {
   type ExitContext,
   type HeadOutputs,
   type PolicyState,
-  stateOf,
   type StepResult,
+  stateOf,
 } from '../spec.js';
 import { softmaxEntropy, squeezeLast } from './measures.js';
 

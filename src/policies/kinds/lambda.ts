@@ -4,8 +4,8 @@ import {
   type ExitContext,
   type HeadOutputs,
   type PolicyState,
-  stateOf,
   type StepResult,
+  stateOf,
   type WeightDecl,
 } from '../spec.js';
 import { squeezeLast } from './measures.js';

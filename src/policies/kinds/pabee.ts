@@ -1,5 +1,5 @@
 import type { PolicyOps } from '../ops.js';
-import { defineSpec, type ExitContext, type PolicyState, stateOf, type StepResult } from '../spec.js';
+import { defineSpec, type ExitContext, type PolicyState, type StepResult, stateOf } from '../spec.js';
 import { squeezeLast } from './measures.js';
 
 /**
