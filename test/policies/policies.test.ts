@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   evaluatePolicy,
@@ -12,6 +13,17 @@ const { pabee, qexit, pondernet, jei, maxprob, entropy, margin, mamba } = policy
 
 /** Logits of C = 3 classes whose argmax is `k`. */
 const predicting = (k: number) => [0, 1, 2].map((c) => (c === k ? 2 : 0));
+
+/** JetRunner/PABEE's inference loop at batch 1, transcribed from policies.md §1(a): the 1-based exit layer. */
+function originalPabee(preds: readonly number[], patience: number): number {
+  if (patience === 0) return preds.length;
+  let count = 0;
+  for (let i = 0; i < preds.length; i++) {
+    count = i > 0 && preds[i] === preds[i - 1] ? count + 1 : 0;
+    if (count === patience) return i + 1;
+  }
+  return preds.length;
+}
 
 describe('pabee', () => {
   const run = (preds: number[], patience: number) =>
@@ -78,6 +90,32 @@ describe('pabee', () => {
     expect(at(0.05)).toBe(4);
     expect(at(0.04)).toBe(6);
   });
+  it('min_exit never strands a sample that agreed for longer than t (exit once count ≥ t)', () => {
+    const at = (minExit: number) =>
+      evaluatePolicy({
+        spec: pabee,
+        exitLayers: layers(6),
+        classes: 3,
+        heads: logitRows([1, 1, 1, 1, 1, 1].map(predicting)),
+        parameters: { patience: 1 },
+        minExit,
+      });
+    expect(at(1).exitLayer[0]).toBe(2);
+    // The count is 3 at layer 4; the original `cnt == t` would never fire again and run to layer 6.
+    expect(at(4).exitLayer[0]).toBe(4);
+    expect(at(4).confidence[0]).toBe(3);
+  });
+  it('at batch 1 and without min_exit, equals the original loop (`cnt == t`, patience 0 = full model)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 13 }),
+        (preds, patience) => {
+          expect(run(preds, patience).exitLayer[0]).toBe(originalPabee(preds, patience));
+        },
+      ),
+    );
+  });
   it('decides per sample: one sample does not hold back another (the original code is batch-synchronous)', () => {
     const heads = batchLogits([
       [predicting(0), predicting(1)],
@@ -138,6 +176,31 @@ describe('jei', () => {
   it('once Σg reaches 1 nothing exits (R > 0 is required); only min_exit can hold a sample that long', () => {
     expect(decide(jei, [0.6, 0.6, 0.5, 0.5, 0], { threshold: 0.5 }, { minExit: 3 }).exitLayer).toBe(5);
     expect(decide(jei, [0.6, 0.1, 0.5, 0.5, 0], { threshold: 0.5 }, { minExit: 3 }).exitLayer).toBe(3);
+  });
+  it('gate features are NaN-free for extreme logits (LogSoftmax-based entropies)', () => {
+    // Gate weights picking one feature each: [p_max, H, margin, H(softmax(2z))] with unit weight, bias 0.
+    const features = [0, 1, 2, 3].map((k) => {
+      const w = Float32Array.from([0, 1, 2, 3], (j) => (j === k ? 1 : 0));
+      return recordSignals({
+        spec: jei,
+        exitLayers: [1, 2],
+        classes: 2,
+        heads: logitRows([
+          [1000, -1000],
+          [0, 0],
+        ]),
+        weightsPrefix: 'gate.{i}.',
+        weight: (key) =>
+          key === 'gate.0.weight'
+            ? { data: w, shape: [1, 4] }
+            : key === 'gate.0.bias'
+              ? { data: Float32Array.of(0), shape: [1] }
+              : undefined,
+      }).signals[0]!.data[0]!;
+    });
+    const sigmoid = (v: number) => Math.fround(1 / (1 + Math.exp(-v)));
+    // p = (1, 0): p_max 1, entropies 0, margin 1.
+    expect(features).toEqual([sigmoid(1), 0.5, sigmoid(1), 0.5]);
   });
   it('the threshold generalises the paper’s 0.5', () => {
     expect(decide(jei, [0.3, 0.25, 0.9], { threshold: 0.35 }).exitLayer).toBe(2);

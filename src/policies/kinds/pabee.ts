@@ -4,7 +4,7 @@ import { squeezeLast } from './measures.js';
 
 /**
  * PABEE (Zhou et al. 2020; JetRunner/PABEE `AlbertModel.forward`): count consecutive exits that agree with
- * the previous one, exit when the count equals `patience`.
+ * the previous one, exit when the count reaches `patience`.
  *
  * Deviation, on purpose: the official code counts an agreement only when *all* samples of the batch agree
  * (`torch.all`) and exits the whole batch together; here every sample keeps its own counter. At batch 1,
@@ -22,7 +22,7 @@ export const pabee = defineSpec({
       minimum: 0,
       integer: true,
       description:
-        'Consecutive agreeing exits needed (exit when the count equals it); 0 runs the full model.',
+        'Consecutive agreeing exits needed (exit once the count reaches it); 0 runs the full model.',
     },
     {
       name: 'threshold',
@@ -69,8 +69,14 @@ export const pabee = defineSpec({
             zero,
           );
     const patience = ops.parameter('patience');
-    // `cnt == t` as the official code tests it; patience 0 is its "full model" sentinel, never an exit.
-    const exitNow = ops.and(ops.equal(count, patience), ops.greater(patience, ops.constant(0, 'int64')));
+    // The official code tests `cnt == t`. The count grows by at most 1 per exit from 0, so the first exit
+    // with `cnt >= t` is that same exit; `>=` differs only when min_exit holds a sample back, where `==`
+    // would keep a sample that agreed for longer than t from ever exiting. Patience 0 is the code's
+    // "full model" sentinel, never an exit.
+    const exitNow = ops.and(
+      ops.greaterOrEqual(count, patience),
+      ops.greater(patience, ops.constant(0, 'int64')),
+    );
     return { state: { previous: signal, count }, exit: exitNow, confidence: ops.cast(count, 'float32') };
   },
 });
