@@ -52,6 +52,7 @@ function perExitDefault(
 }
 
 const segmentFile = (k: number) => `segment-${k + 1}.onnx`;
+const fp16File = 'model.fp16.onnx';
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
@@ -77,6 +78,8 @@ export function artifactFiles(options: {
   readonly rampFile: string;
   readonly classes?: readonly string[];
   readonly statistics: Record<string, Record<string, number>>;
+  /** The fp16 variant of the chain model (MatMul/Gemm in fp16), when a target asks for it. */
+  readonly fp16?: Uint8Array;
   /** The segmented form's models, when a target asks for it. */
   readonly segments?: readonly SegmentModel[];
 }): GeneratedFile[] {
@@ -144,8 +147,7 @@ export function artifactFiles(options: {
       .map((t) => ({
         target: t.target,
         form: t.form === 'segmented' && options.segments ? 'segmented' : 'chain',
-        // fp16 conversion is not implemented yet: CUDA gets the fp32 model (reported as a warning).
-        precision: 'fp32',
+        precision: t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? 'fp16' : 'fp32',
         ...(t.form === 'segmented' && options.segments
           ? {
               models: options.segments.map((_, k) => segmentFile(k)),
@@ -157,7 +159,11 @@ export function artifactFiles(options: {
                 carried: s.carried,
               })),
             }
-          : { models: [modelFile] }),
+          : {
+              models: [
+                t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? fp16File : modelFile,
+              ],
+            }),
         executionProviders: EXECUTION_PROVIDERS[t.target],
         sessionOptions: {},
         placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
@@ -185,6 +191,7 @@ export function artifactFiles(options: {
   ].join('\n');
   return [
     { path: modelFile, contents: options.bytes },
+    ...(options.fp16 ? [{ path: fp16File, contents: options.fp16 }] : []),
     ...(options.segments ?? []).map((s, k) => ({ path: segmentFile(k), contents: s.bytes })),
     { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'report.md', contents: report },

@@ -5,6 +5,8 @@ import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel } from '../parser/ast.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
+import { convertFp16 } from '../passes/convert-fp16.js';
+import { importModel, verifyModel, writeModel } from '../ir/index.js';
 import { artifactFiles, type GeneratedFile, type TargetRequest } from './artifact.js';
 import { loadRamp } from './front-end.js';
 import { planFromModel } from './plan-from-ast.js';
@@ -82,10 +84,15 @@ async function compileModel(
         }))
       : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
-  for (const t of model.targets.filter((d) => !options.targets || options.targets.includes(d.name))) {
-    if ((t.precision?.value ?? (t.name === 'cuda' ? 'fp16' : 'fp32')) === 'fp16') {
-      diagnostics.push(diagnostic('OR5003', { target: t.name }, { span: t.loc }));
-    }
+  let fp16: Uint8Array | undefined;
+  if (targets.some((t) => t.precision === 'fp16')) {
+    // Convert a fresh copy: the fp32 chain model stays as it is for the other targets.
+    const copy = importModel(pipeline.bytes, plan.backbone).model!;
+    convertFp16.run(copy, undefined as never);
+    const problems = verifyModel(copy, `${plan.backbone} (after convert-fp16)`);
+    diagnostics.push(...problems);
+    if (problems.length > 0) return undefined;
+    fp16 = writeModel(copy);
   }
   let segments: SegmentModel[] | undefined;
   if (targets.some((t) => t.form === 'segmented')) {
@@ -103,6 +110,7 @@ async function compileModel(
     rampFile: resolve(options.file),
     statistics: pipeline.statistics,
     ...(segments ? { segments } : {}),
+    ...(fp16 ? { fp16 } : {}),
   });
   const protectedPaths = inputsOf(model, options.file);
   for (const f of files) {
