@@ -1,9 +1,15 @@
-import type { AttributeValue, Graph, Model, Node } from './graph.js';
+import type { AttributeValue, Graph, Initializer, Model, Node } from './graph.js';
+import { currentOnnx } from './onnx-schema.js';
 import { type onnx, protos, tensorTypeToProto, valueInfo } from './onnx-types.js';
+
+/** How an initializer's TensorProto is emitted (e.g. moved into a side file); default: as imported. */
+export type TensorEmitter = (init: Initializer) => onnx.ITensorProto;
+
+const asImported: TensorEmitter = (init) => init.tensor;
 
 const A = protos.AttributeProto.AttributeType;
 
-function exportAttribute(name: string, a: AttributeValue): onnx.IAttributeProto {
+function exportAttribute(name: string, a: AttributeValue, emit: TensorEmitter): onnx.IAttributeProto {
   switch (a.kind) {
     case 'float':
       return { name, type: A.FLOAT, f: a.value };
@@ -20,55 +26,64 @@ function exportAttribute(name: string, a: AttributeValue): onnx.IAttributeProto 
     case 'tensor':
       return { name, type: A.TENSOR, t: a.value };
     case 'graph':
-      return { name, type: A.GRAPH, g: exportGraph(a.value) };
+      return { name, type: A.GRAPH, g: exportGraph(a.value, emit) };
     case 'raw':
       return a.value;
   }
 }
 
-function exportNode(node: Node): onnx.INodeProto {
+function exportNode(node: Node, emit: TensorEmitter): onnx.INodeProto {
   return {
     input: node.inputs.map((v) => v?.name ?? ''),
     output: node.outputs.map((v) => v.name),
     ...(node.name ? { name: node.name } : {}),
     opType: node.op,
     ...(node.domain ? { domain: node.domain } : {}),
-    attribute: [...node.attributes].map(([name, a]) => exportAttribute(name, a)),
+    attribute: [...node.attributes].map(([name, a]) => exportAttribute(name, a, emit)),
     ...node.extra,
   };
 }
 
-export function exportGraph(graph: Graph): onnx.IGraphProto {
+export function exportGraph(graph: Graph, emit: TensorEmitter = asImported): onnx.IGraphProto {
   const initializer = [...graph.initializers.values()].map((init) => ({
-    ...init.tensor,
+    ...emit(init),
     name: init.value.name,
   }));
   return {
-    node: graph.nodes.map(exportNode),
+    node: graph.nodes.map((n) => exportNode(n, emit)),
     name: graph.name,
     initializer,
     input: graph.inputs.map((v) => {
       const type = tensorTypeToProto(v.type);
-      return type ? { name: v.name, type } : { name: v.name };
+      return { ...(type ? { name: v.name, type } : { name: v.name }), ...v.extra };
     }),
-    output: graph.outputs.map((v) => valueInfo(v.name, v.type)),
+    output: graph.outputs.map((v) => ({ ...valueInfo(v.name, v.type), ...v.extra })),
     valueInfo: [...graph.valueInfo.values()],
     ...graph.extra,
   };
 }
 
-export function exportModelProto(model: Model): onnx.IModelProto {
+export function exportModelProto(model: Model, emit: TensorEmitter = asImported): onnx.IModelProto {
   return {
     irVersion: model.irVersion,
     opsetImport: model.opsetImports.map((o) =>
       o.domain ? { domain: o.domain, version: o.version } : { version: o.version },
     ),
     ...Object.fromEntries(Object.entries(model.extra).filter(([, v]) => v !== undefined && v !== null)),
-    graph: exportGraph(model.graph),
+    graph: exportGraph(model.graph, emit),
   };
 }
 
-/** Encodes the model; identical IR gives identical bytes (field order and maps are deterministic). */
+/** Encodes a ModelProto with the current ONNX schema (fields newer than onnx-proto's included). */
+export function encodeModelProto(proto: onnx.IModelProto): Uint8Array {
+  return currentOnnx.ModelProto.encode(proto as Record<string, unknown>).finish();
+}
+
+/**
+ * Encodes the model; identical IR gives identical bytes (field order and maps are deterministic).
+ * External tensors keep their `location` as imported, so the bytes belong beside the original model;
+ * `saveModel` rewrites or moves them for another directory.
+ */
 export function writeModel(model: Model): Uint8Array {
-  return protos.ModelProto.encode(exportModelProto(model)).finish();
+  return encodeModelProto(exportModelProto(model));
 }

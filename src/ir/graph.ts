@@ -8,6 +8,8 @@ import type { TensorType } from './types.js';
 export class Value {
   producer: Node | undefined;
   readonly uses = new Set<Node>();
+  /** ValueInfoProto fields of a graph input or output no pass interprets (doc_string, metadata_props). */
+  extra: ProtoFields<onnx.IValueInfoProto> = {};
   constructor(
     public name: string,
     public type: TensorType | undefined,
@@ -30,8 +32,11 @@ export type AttributeValue =
 
 export class Node {
   readonly attributes = new Map<string, AttributeValue>();
-  /** Fields of NodeProto no pass interprets (doc_string, ...), re-emitted verbatim. */
-  extra: Partial<onnx.INodeProto> = {};
+  /**
+   * Fields of NodeProto no pass interprets (doc_string, metadata_props, overload, ...), re-emitted
+   * verbatim. Fields newer than onnx-proto's schema are here too, so the type is open.
+   */
+  extra: ProtoFields<onnx.INodeProto> = {};
   constructor(
     public op: string,
     public domain: string,
@@ -40,6 +45,12 @@ export class Node {
     public outputs: Value[],
     public graph: Graph,
   ) {}
+
+  /** The node's `metadata_props` (IR 10; e.g. the dynamo exporter's `pkg.torch.onnx.name_scopes`). */
+  metadata(): ReadonlyMap<string, string> {
+    const entries = (this.extra.metadataProps ?? []) as readonly StringStringEntry[];
+    return new Map(entries.map((e) => [e.key ?? '', e.value ?? '']));
+  }
 
   subgraphs(): Graph[] {
     const out: Graph[] = [];
@@ -53,11 +64,34 @@ export class Node {
   }
 }
 
-/** An initializer: a value with constant data, kept as the (possibly zero-copy) TensorProto it came from. */
+/** Where an initializer's bytes lie when its TensorProto says `data_location = EXTERNAL`. */
+export interface ExternalLocation {
+  /** The `location` entry as written in the model (relative to the model's directory). */
+  readonly location: string;
+  /** `location` resolved against the model's directory. */
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * An initializer: a value with constant data, kept as the (possibly zero-copy) TensorProto it came from.
+ * External tensors keep their proto as written and are read only when someone asks for their bytes.
+ */
 export interface Initializer {
   readonly value: Value;
   tensor: onnx.ITensorProto;
+  external?: ExternalLocation;
 }
+
+/** A `StringStringEntryProto`. */
+export interface StringStringEntry {
+  key?: string | null;
+  value?: string | null;
+}
+
+/** A protobuf message's uninterpreted fields: the known ones typed, newer ones (metadata_props, ...) open. */
+export type ProtoFields<T> = Partial<T> & { metadataProps?: StringStringEntry[] } & Record<string, unknown>;
 
 export class Graph {
   nodes: Node[] = [];
@@ -66,7 +100,7 @@ export class Graph {
   readonly initializers = new Map<string, Initializer>();
   /** value_info entries by name; kept to preserve the model's own annotations. */
   readonly valueInfo = new Map<string, onnx.IValueInfoProto>();
-  extra: Partial<onnx.IGraphProto> = {};
+  extra: ProtoFields<onnx.IGraphProto> = {};
   constructor(
     public name: string,
     /** The node whose attribute holds this graph; `undefined` for the main graph. */
@@ -84,12 +118,14 @@ export interface OpsetImport {
 }
 
 export class Model {
+  /** The directory external data locations are relative to (the model file's directory). */
+  baseDir: string | undefined;
   constructor(
     public graph: Graph,
     public opsetImports: OpsetImport[],
     public irVersion: number,
-    /** ModelProto fields no pass interprets (producer, metadata_props, functions, ...). */
-    public extra: Partial<onnx.IModelProto>,
+    /** ModelProto fields no pass interprets (producer, metadata_props, functions, configuration, ...). */
+    public extra: ProtoFields<onnx.IModelProto>,
   ) {}
 
   opset(domain = ''): number | undefined {

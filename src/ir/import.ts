@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import { type AttributeValue, Graph, Model, Node, Value } from './graph.js';
+import { isExternal, locateExternal } from './external-data.js';
+import { type AttributeValue, Graph, Model, Node, type ProtoFields, Value } from './graph.js';
+import { currentOnnx } from './onnx-schema.js';
 import { type onnx, protos, tensorTypeFromProto } from './onnx-types.js';
 
 const A = protos.AttributeProto.AttributeType;
@@ -25,8 +28,23 @@ function toBigInt(v: number | { toString(): string } | null | undefined): bigint
 
 interface ImportContext {
   readonly file: string;
+  readonly baseDir: string;
   readonly diagnostics: Diagnostic[];
 }
+
+/** The message's fields present in the file, except those the IR interprets itself. */
+function uninterpreted<T extends object>(message: T, interpreted: readonly string[]): ProtoFields<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(message)) {
+    if (interpreted.includes(key) || value === undefined || value === null) continue;
+    // Reflected messages carry every repeated field as an own (often empty) array.
+    if (!Array.isArray(value) || value.length > 0) out[key] = value;
+  }
+  return out as ProtoFields<T>;
+}
+
+/** Attribute fields beside name, type and the value; an attribute carrying any stays verbatim. */
+const ATTRIBUTE_ANNOTATIONS = ['docString', 'refAttrName'];
 
 function importAttribute(
   a: onnx.IAttributeProto,
@@ -34,6 +52,7 @@ function importAttribute(
   scope: Scope,
   ctx: ImportContext,
 ): AttributeValue {
+  if (ATTRIBUTE_ANNOTATIONS.some((key) => Object.hasOwn(a, key))) return { kind: 'raw', value: a };
   switch (a.type) {
     case A.FLOAT:
       return { kind: 'float', value: a.f ?? 0 };
@@ -77,6 +96,7 @@ function importGraph(
   for (const info of proto.valueInfo ?? []) graph.valueInfo.set(info.name ?? '', info);
   for (const input of proto.input ?? []) {
     const value = new Value(input.name ?? '', tensorTypeFromProto(input.type), graph);
+    value.extra = uninterpreted(input, ['name', 'type']);
     graph.inputs.push(value);
     define(value);
   }
@@ -90,6 +110,22 @@ function importGraph(
         graph,
       );
       define(value);
+    }
+    if (isExternal(tensor)) {
+      const found = locateExternal(tensor, ctx.baseDir);
+      if ('problem' in found) {
+        ctx.diagnostics.push(
+          diagnostic(
+            'OR4008',
+            { tensor: name, reason: found.problem },
+            { graph: { file: ctx.file, tensor: name } },
+          ),
+        );
+        graph.initializers.set(name, { value, tensor });
+      } else {
+        graph.initializers.set(name, { value, tensor, external: found.location });
+      }
+      continue;
     }
     graph.initializers.set(name, { value, tensor });
   }
@@ -126,7 +162,7 @@ function importGraph(
       node.outputs.push(value);
       if (outputName !== '') define(value, node.name);
     }
-    if (Object.hasOwn(n, 'docString')) node.extra.docString = n.docString;
+    node.extra = uninterpreted(n, ['input', 'output', 'name', 'opType', 'domain', 'attribute']);
     graph.nodes.push(node);
   }
   for (const output of proto.output ?? []) {
@@ -145,32 +181,32 @@ function importGraph(
     }
     const declared = tensorTypeFromProto(output.type);
     if (declared) value.type = declared;
+    const extra = uninterpreted(output, ['name', 'type']);
+    if (Object.keys(extra).length > 0) value.extra = { ...value.extra, ...extra };
     graph.outputs.push(value);
   }
-  if (proto.docString) graph.extra.docString = proto.docString;
-  if (proto.sparseInitializer?.length) graph.extra.sparseInitializer = proto.sparseInitializer;
-  if (proto.quantizationAnnotation?.length) graph.extra.quantizationAnnotation = proto.quantizationAnnotation;
+  graph.extra = uninterpreted(proto, ['node', 'name', 'initializer', 'input', 'output', 'valueInfo']);
   return graph;
 }
 
-/** The fields the file actually carries (protobufjs puts defaults on the prototype, not on the message). */
-function keptFields(message: object, names: readonly string[]): Partial<onnx.IModelProto> {
-  const out: Record<string, unknown> = {};
-  for (const name of names)
-    if (Object.hasOwn(message, name)) out[name] = (message as Record<string, unknown>)[name];
-  return out as Partial<onnx.IModelProto>;
+export interface ImportOptions {
+  /** The directory external data locations are relative to; default: the file's directory, else the CWD. */
+  readonly baseDir?: string;
 }
 
 /** Decodes ONNX bytes into the IR. Malformed input yields diagnostics, never an exception. */
 export function importModel(
   bytes: Uint8Array,
   file = '<memory>',
+  options: ImportOptions = {},
 ): { model?: Model; diagnostics: Diagnostic[] } {
-  const ctx: ImportContext = { file, diagnostics: [] };
+  const baseDir = resolve(options.baseDir ?? (file.startsWith('<') ? '.' : dirname(file)));
+  const ctx: ImportContext = { file, baseDir, diagnostics: [] };
   let proto: onnx.ModelProto;
   try {
     if (bytes.length === 0) throw new Error('the file is empty');
-    proto = protos.ModelProto.decode(bytes);
+    // The current schema, not onnx-proto's ONNX 1.10 one, so newer fields survive the round trip.
+    proto = currentOnnx.ModelProto.decode(bytes) as unknown as onnx.ModelProto;
   } catch (error) {
     return {
       diagnostics: [diagnostic('OR4001', { file, reason: (error as Error).message }, { graph: { file } })],
@@ -188,17 +224,9 @@ export function importModel(
     graph,
     (proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? 0) })),
     ir,
-    keptFields(proto, [
-      'producerName',
-      'producerVersion',
-      'domain',
-      'modelVersion',
-      'docString',
-      'metadataProps',
-      'functions',
-      'trainingInfo',
-    ]),
+    uninterpreted(proto, ['irVersion', 'opsetImport', 'graph']),
   );
+  model.baseDir = baseDir;
   return { model, diagnostics: ctx.diagnostics };
 }
 

@@ -36,4 +36,24 @@ export const irCodes: Record<string, CatalogEntry> = {
     title: 'not topologically ordered',
     message: "node '{node}' reads '{name}' before it is computed",
   },
+  OR4008: {
+    severity: 'error',
+    title: 'external data unreadable',
+    message: "the external data of tensor '{tensor}' cannot be read: {reason}",
+  },
+  OR4009: {
+    severity: 'error',
+    title: 'unknown pass',
+    message: "the pipeline names pass '{name}', which is not registered",
+  },
+  OR4010: {
+    severity: 'error',
+    title: 'pass requirement unmet',
+    message: "pass '{pass}' requires '{fact}', which no earlier pass in the pipeline ensures",
+  },
+  OR4011: {
+    severity: 'error',
+    title: 'pass broke the IR',
+    message: "the IR verifier failed after pass '{pass}': {count} problem(s); reproducer: {reproducer}",
+  },
 };
