@@ -1,6 +1,6 @@
 import { type Carried, driverStep } from './driver.js';
 import { NumericOps, type NumTensor } from './numeric-ops.js';
-import { type ParameterValues, parameterSource } from './parameters.js';
+import { type ParameterSource, type ParameterValues, parameterSource } from './parameters.js';
 import type { ExitContext, PolicyOptions, PolicySpec, PolicyState } from './spec.js';
 
 export interface DecisionInput {
@@ -14,6 +14,8 @@ export interface DecisionInput {
   /** Per exit: what a sample keeps when it exits there ([B, C] logits, or [B, 1] predictions). */
   readonly outputs: readonly NumTensor[];
   readonly parameters?: ParameterValues;
+  /** Reads parameters from here instead of `parameters` (the simulator's settings side by side). */
+  readonly parameterSource?: ParameterSource;
   /** float32 [B, exits], row-major (PonderNet). */
   readonly uniforms?: Float32Array;
   /** Never exit before this 1-based layer (default 1). */
@@ -51,7 +53,7 @@ function uniformColumn(uniforms: Float32Array | undefined, exits: number) {
 export function runDecisions(input: DecisionInput): Carried<NumTensor> {
   const { spec } = input;
   const ops = new NumericOps({
-    parameter: parameterSource(spec, input.parameters ?? {}),
+    parameter: input.parameterSource ?? parameterSource(spec, input.parameters ?? {}),
     uniform: uniformColumn(input.uniforms, input.exitLayers.length),
   });
   let state: PolicyState<NumTensor> = spec.init(ops);
