@@ -1,18 +1,36 @@
 export { Builder, collectNames, type NodeSpec, removeNode, replaceAllUsesWith } from './builder.js';
-export { exportModelProto, writeModel } from './export.js';
+export { encodeModelProto, exportModelProto, type TensorEmitter, writeModel } from './export.js';
+export {
+  impliedByteLength,
+  initializerBytes,
+  isExternal,
+  locateExternal,
+  readExternal,
+} from './external-data.js';
 export {
   type AttributeValue,
   allGraphs,
+  type ExternalLocation,
   Graph,
   type Initializer,
   Model,
   Node,
   type OpsetImport,
+  type ProtoFields,
+  type StringStringEntry,
   Value,
 } from './graph.js';
-export { importModel, readModel } from './import.js';
+export { type ImportOptions, importModel, readModel } from './import.js';
+export { currentOnnx } from './onnx-schema.js';
 export { discoverLayers, KNOWN_LAYER_PATTERNS, type Layer, type LayerDiscovery } from './layers.js';
 export { printGraph, printModel } from './print.js';
+export {
+  type ExternalDataOptions,
+  layoutModelFiles,
+  type ModelFiles,
+  type SaveOptions,
+  saveModel,
+} from './save.js';
 export { initializerFloat32 } from './tensor-data.js';
 export { type Dim, ElementType, elementTypeName, type TensorType } from './types.js';
 export { verifyModel } from './verify.js';
