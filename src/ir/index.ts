@@ -21,8 +21,8 @@ export {
   Value,
 } from './graph.js';
 export { type ImportOptions, importModel, readModel } from './import.js';
-export { currentOnnx } from './onnx-schema.js';
 export { discoverLayers, KNOWN_LAYER_PATTERNS, type Layer, type LayerDiscovery } from './layers.js';
+export { currentOnnx } from './onnx-schema.js';
 export { printGraph, printModel } from './print.js';
 export {
   type ExternalDataOptions,

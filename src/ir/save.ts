@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, normalize, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/index.js';
-import { EXTERNAL, initializerBytes, readExternal, relativeInside } from './external-data.js';
 import { encodeModelProto, exportModelProto } from './export.js';
+import { EXTERNAL, initializerBytes, readExternal, relativeInside } from './external-data.js';
 import type { Initializer, Model } from './graph.js';
 import type { onnx } from './onnx-types.js';
 
