@@ -183,6 +183,18 @@ function mapRows(x: NumTensor, f: (row: Float64Array, out: Float64Array) => void
   return { dtype: x.dtype, shape: x.shape, data };
 }
 
+/**
+ * ReduceMax as onnxruntime's kernel scans a row: the first element, replaced by any strictly greater one.
+ * A NaN therefore wins only in first place (for rows long enough to vectorise, runtimes leave NaN
+ * handling unspecified).
+ */
+function scanMax(row: Float64Array): number {
+  let max = row[0]!;
+  for (let c = 1; c < row.length; c++) if (row[c]! > max) max = row[c]!;
+  return max;
+}
+
+/** The shift of the max-shifted kernels: any NaN makes the whole row NaN anyway. */
 function rowMax(row: Float64Array): number {
   let max = -Infinity;
   for (let c = 0; c < row.length; c++) if (row[c]! > max || Number.isNaN(row[c]!)) max = row[c]!;
@@ -346,7 +358,7 @@ export class NumericOps implements PolicyOps<NumTensor> {
     });
   }
   reduceMax(x: NumTensor, options?: ReduceOptions) {
-    return reduceRows(x, x.dtype, options, rowMax);
+    return reduceRows(x, x.dtype, options, scanMax);
   }
   reduceSum(x: NumTensor, options?: ReduceOptions) {
     const round = roundTo(x.dtype);

@@ -7,6 +7,10 @@
  * promotion: cast first); arithmetic in the operands' type (float32 rounds after every op, int64 division
  * truncates); comparisons return bool; ArgMax picks the first maximal index. "Last axis" ops work on
  * axis -1 and drop it unless `keepdims` is set.
+ *
+ * NaN (a diverged head): Min/Max and the softmax family propagate it; ReduceMax and ArgMax keep a row's
+ * first element unless a later one is strictly greater. TopK's order and float→int64 casts of NaN or ±∞
+ * are left unspecified by runtimes, so no policy may depend on them.
  */
 export type DType = 'float32' | 'float64' | 'int64' | 'bool';
 

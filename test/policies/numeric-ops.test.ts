@@ -197,6 +197,14 @@ const cases: Case[] = [
     inputs: [ties([12, 5])],
     apply: (ops, [x]) => [ops.argmax(x!), ops.argmax(x!, { keepdims: true })],
   },
+  {
+    name: 'NaN: min / max propagate it; reduceMax and argmax keep the first element unless beaten',
+    inputs: [
+      tensor('float32', [3, 3], [1, Number.NaN, 0, Number.NaN, 2, 5, 3, 3, Number.NaN]),
+      tensor('float32', [3, 3], [0, 0, Number.NaN, 1, 1, 1, 1, 1, 1]),
+    ],
+    apply: (ops, [a, b]) => [ops.min(a!, b!), ops.max(a!, b!), ops.reduceMax(a!), ops.argmax(a!)],
+  },
   { name: 'top2 values (ties included)', inputs: [ties([12, 5])], apply: (ops, [x]) => [...ops.top2(x!)] },
   { name: 'top2 values float32', inputs: [f32([6, 4])], apply: (ops, [x]) => [...ops.top2(x!)] },
   {
