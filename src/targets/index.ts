@@ -6,6 +6,14 @@ export {
   onnxElementType,
 } from './element-types.js';
 export {
+  checkModelPlacement,
+  inferElementTypes,
+  type LegalizePass,
+  type LegalizeResult,
+  legalizeForTarget,
+  opNodes,
+} from './legalize/index.js';
+export {
   MICROSOFT_DOMAIN,
   normalizeDomain,
   ONNX_DOMAIN,
