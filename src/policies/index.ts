@@ -12,7 +12,7 @@ export {
 export { NumericOps, type NumericSources, type NumTensor, scalar, tensor } from './numeric-ops.js';
 export { type IntAttributes, ONNX_ELEMENT_TYPE, type OnnxEmitter, OnnxOps } from './onnx-lowering.js';
 export type { DType, PolicyOps, ReduceOptions } from './ops.js';
-export type { ParameterValues } from './parameters.js';
+export type { ParameterSource, ParameterValues } from './parameters.js';
 export {
   entropy,
   jei,
