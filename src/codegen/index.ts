@@ -1,3 +1,3 @@
 export { type GeneratedFile, generateSdk, SDK_DIR } from './generate-sdk.js';
 export { ORT_VERSION_RANGE } from './package-files.js';
-export { packageNameOf, type SdkOptions, type SdkRuntime, setterName } from './sdk-plan.js';
+export { defaultClassName, packageNameOf, type SdkOptions, type SdkRuntime, setterName } from './sdk-plan.js';

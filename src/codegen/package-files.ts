@@ -89,7 +89,7 @@ export function readme(plan: SdkPlan, header: string): string {
         }, loads \`${e.modelFile}\` with execution providers ${e.executionProviders.map((p) => `\`${p}\``).join(', ')}.`,
     ),
     `- \`index.ts\`: the default entry (${plan.entries[0]!.runtime}${plan.entries.length > 1 ? '; bundlers that honour the `browser` condition get the web entry' : ''}).`,
-    '- `model.ts`: the constants, types and the runner both entries share.',
+    '- `model.ts`: the constants, the types and the runner, shared by the entries.',
     '',
     'Build with `npm install && npm run build` (the `.js` files land beside the sources). The SDK folder',
     'stays inside the artifact directory: `create()` loads the model from the folder above it unless',

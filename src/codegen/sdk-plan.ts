@@ -78,6 +78,12 @@ const capitalize = (word: string): string => word.charAt(0).toUpperCase() + word
 /** `min_exit` → `setMinExit`. */
 export const setterName = (parameter: string): string => `set${words(parameter).map(capitalize).join('')}`;
 
+/** The class name when the `.ramp` file's `sdk` block gives none: `encoder_pabee` → `EncoderPabee`. */
+export const defaultClassName = (modelName: string): string => {
+  const name = words(modelName).map(capitalize).join('');
+  return /^[A-Za-z_$]/.test(name) ? name : `Model${name}`;
+};
+
 /** `PosTagger` → `pos-tagger`. */
 export const packageNameOf = (className: string): string =>
   words(className)

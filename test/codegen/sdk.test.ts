@@ -8,7 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GeneratedFile, generateSdk } from '../../src/codegen/index.js';
+import {
+  defaultClassName,
+  type GeneratedFile,
+  generateSdk,
+  packageNameOf,
+  setterName,
+} from '../../src/codegen/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { CompiledModel, int64Tensor, type Manifest } from '../../src/runtime/index.js';
 import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
@@ -233,6 +239,15 @@ describe('generateSdk', () => {
     expect(model).toMatch(/setPatience\(value: number\): this/);
   });
 
+  it('names setters, packages and default classes from the manifest names', () => {
+    expect(setterName('patience')).toBe('setPatience');
+    expect(setterName('min_exit')).toBe('setMinExit');
+    expect(setterName('normalizedEntropy')).toBe('setNormalizedEntropy');
+    expect(packageNameOf('PosTagger')).toBe('pos-tagger');
+    expect(defaultClassName('encoder_pabee')).toBe('EncoderPabee');
+    expect(defaultClassName('3layer')).toBe('Model3layer');
+  });
+
   it('rejects a class name that is not an identifier', () => {
     expect(() => generateSdk(manifest, { runtime: 'node', className: 'Pos Tagger' })).toThrow(/identifier/);
   });
@@ -370,5 +385,117 @@ describe('the generated node SDK on onnxruntime-node', () => {
     }
     const total = after.exitHistogram.reduce((a, n, k) => a + n * (k + 1), 0);
     expect(after.meanExitLayer).toBeCloseTo(total / after.samples, 10);
+  });
+});
+
+/**
+ * Policies whose SDK differs in shape: entropy's per-exit thresholds (a vector input) and PonderNet's
+ * sampled exits (a uniforms input). Both SDKs are built in one program and run against CompiledModel.
+ */
+describe('SDKs of per-exit and sampling policies', () => {
+  const RAMPS = `
+model sdk_entropy {
+  backbone "${fixturePath('backbone.onnx')}" { layers "/bert/encoder/layer.{i}/" }
+  exits after [2, 4, 6] {
+    pool cls
+    head pooler + linear(classes: 4)
+    weights "${fixturePath('heads.safetensors')}" { pooler: "pabee.pooler.", linear: "pabee.classifier.{i}." }
+  }
+  policy entropy { thresholds: [0.8, 0.7, 0.6], normalized: true }
+}
+
+model sdk_pondernet {
+  backbone "${fixturePath('backbone.onnx')}" { layers "/bert/encoder/layer.{i}/" }
+  exits after 1..6 {
+    pool cls
+    head pooler + linear(classes: 4)
+    weights "${fixturePath('heads.safetensors')}" { pooler: "palbert.pooler.", linear: "palbert.classifier." }
+  }
+  policy pondernet { lambda: mlp weights "${fixturePath('heads.safetensors')}" key "palbert.lambda." }
+}
+`;
+  const dirOf = (model: string) => join(scratch, 'more', model);
+  type Run = (
+    inputs: Record<string, BigInt64Array | number>,
+    params?: Record<string, number | readonly number[]>,
+    sampling?: { seed?: number },
+  ) => Promise<{ exitLayer: Int32Array; predictions: Int32Array; logits: Float32Array }>;
+  const models: Record<string, { run: Run; release(): Promise<void> }> = {};
+  let errors: Located[];
+
+  beforeAll(async () => {
+    const file = join(scratch, 'more.ramp');
+    writeFileSync(file, RAMPS);
+    const result = await compile({ file, outDir: join(scratch, 'more') });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const roots: string[] = [];
+    for (const [model, className] of [
+      ['sdk_entropy', 'GenreByEntropy'],
+      ['sdk_pondernet', 'GenreByPonder'],
+    ] as const) {
+      const m = JSON.parse(readFileSync(join(dirOf(model), 'manifest.json'), 'utf8')) as Manifest;
+      const out = generateSdk(m, { runtime: 'node', className });
+      writeFiles(dirOf(model), out);
+      roots.push(...out.filter((f) => f.path.endsWith('.ts')).map((f) => join(dirOf(model), f.path)));
+    }
+    const config = ts.readConfigFile(join(dirOf('sdk_entropy'), 'sdk', 'tsconfig.json'), ts.sys.readFile);
+    const options = ts.parseJsonConfigFileContent(
+      config.config,
+      ts.sys,
+      join(dirOf('sdk_entropy'), 'sdk'),
+    ).options;
+    const both = await timed('type-check-more', () => ts.createProgram({ rootNames: roots, options }));
+    errors = located([...ts.getPreEmitDiagnostics(both), ...both.emit().diagnostics]);
+    for (const [model, className] of [
+      ['sdk_entropy', 'GenreByEntropy'],
+      ['sdk_pondernet', 'GenreByPonder'],
+    ] as const) {
+      const sdk = await import(pathToFileURL(join(dirOf(model), 'sdk', 'index.js')).href);
+      models[model] = await sdk[className].create();
+    }
+  });
+  afterAll(async () => {
+    for (const m of Object.values(models)) await m.release();
+  });
+
+  it('type-check and build', () => {
+    expect(errors).toEqual([]);
+  });
+
+  it.each([
+    ['sdk_entropy', {}, undefined],
+    ['sdk_entropy', { threshold: 0.8 }, undefined],
+    ['sdk_entropy', { threshold: [0.5, 0.6, 0.7] }, undefined],
+    ['sdk_pondernet', {}, 7],
+    ['sdk_pondernet', {}, 11],
+  ] as const)('%s with %o (seed %s) gives CompiledModel’s results', async (model, params, seed) => {
+    const reference = await CompiledModel.load(dirOf(model));
+    try {
+      const t = fixture.sequence;
+      const n = 24;
+      const ids = fixture.inputIds.slice(0, n * t);
+      const mask = fixture.attentionMask.slice(0, n * t);
+      const sampling = seed === undefined ? {} : { seed };
+      const mine = await models[model]!.run(
+        { input_ids: ids, attention_mask: mask, batch: n },
+        params,
+        sampling,
+      );
+      // The SDK spreads one number over every exit; CompiledModel needs the vector spelled out.
+      const spread = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, typeof v === 'number' ? [v, v, v] : v]),
+      );
+      const theirs = await reference.run(
+        { input_ids: int64Tensor(ids, [n, t]), attention_mask: int64Tensor(mask, [n, t]) },
+        { params: spread, ...sampling },
+      );
+      expect([...mine.exitLayer]).toEqual([...theirs.exitLayer]);
+      expect([...mine.predictions]).toEqual([...theirs.predictions]);
+      for (let i = 0; i < theirs.logits.length; i++)
+        expect(Math.abs(mine.logits[i]! - theirs.logits[i]!)).toBeLessThan(1e-6);
+      expect(new Set(mine.exitLayer).size).toBeGreaterThan(1);
+    } finally {
+      await reference.release();
+    }
   });
 });
