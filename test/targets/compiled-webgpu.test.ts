@@ -113,8 +113,10 @@ describe.each(Object.keys(POLICIES) as Policy[])('%s compiled for webgpu-native'
     const opsBefore = new Set(before.map((d) => /\((\w+)\)/.exec(d.message)?.[1]));
     for (const op of ['Range', 'Cast', 'Abs', 'Unsqueeze']) expect(opsBefore).toContain(op);
     if (policy === 'pabee') for (const op of ['Or', 'Equal', 'Where']) expect(opsBefore).toContain(op);
-    // After: what stays is the Shape→Gather→Unsqueeze→Concat operand of each attention Reshape, which
-    // ORT's ReshapeFusion folds into a constant at load time (the strict session below proves it).
+    // After: what stays is the int64 Shape→Gather→Unsqueeze→Concat operand of each attention Reshape.
+    // ORT's ReshapeFusion folds most of them at load time, but (measured with a verbose log) the 20 nodes
+    // of the output-projection Reshape in layers 3-6 (inside If branches) stay on the CPU as "shape
+    // nodes", which disable_cpu_ep_fallback does not reject. Folding them here is still to do.
     for (const d of after) expect(d.message).toMatch(/attention\/self\/(Gather|Unsqueeze|Concat)/);
     expect(after.length).toBeLessThan(before.length);
     const inputs = Object.fromEntries(c.legalized.graph.inputs.map((v) => [v.name, v.type?.elementType]));
