@@ -1,5 +1,6 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
 import type { Graph, Model, Node, Value } from './graph.js';
+import { discoverLayersByStructure } from './layers-structural.js';
 
 export interface Layer {
   /** 0-based module index, as the exporter numbers it. */
@@ -129,9 +130,24 @@ export function discoverLayers(
     }
     return { layers, sideInputs: [...sideInputs], pattern, diagnostics: [] };
   }
+  if (!options.pattern) {
+    // Names stripped (or fused away): fall back to the residual stream's repeated blocks.
+    const layers = discoverLayersByStructure(graph);
+    if (layers.length > 0) {
+      const sideInputs = new Set<Value>();
+      for (const layer of layers) {
+        const inside = new Set(layer.nodes);
+        for (const n of layer.nodes)
+          for (const v of n.inputs)
+            if (v && v !== layer.input && !(v.producer && inside.has(v.producer)) && dependsOnInput(v, graph))
+              sideInputs.add(v);
+      }
+      return { layers, sideInputs: [...sideInputs], pattern: 'structure', diagnostics: [] };
+    }
+  }
   return fail(
     options.pattern
       ? `no node name contains the pattern '${options.pattern}'`
-      : 'no known exporter layer naming matched; give the pattern explicitly',
+      : 'no known exporter layer naming matched and no repeated residual blocks were found; give the pattern explicitly',
   );
 }
