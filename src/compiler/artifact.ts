@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { generateSdk, type SdkOptions } from '../codegen/index.js';
 import { ElementType, elementTypeName, type Model } from '../ir/index.js';
 import { OUTPUT_NAMES, parameterInputName, UNIFORM_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
@@ -82,6 +83,8 @@ export function artifactFiles(options: {
   readonly fp16?: Uint8Array;
   /** The segmented form's models, when a target asks for it. */
   readonly segments?: readonly SegmentModel[];
+  /** The typed TypeScript SDK to generate beside the models (the `.ramp` file's `sdk` block). */
+  readonly sdk?: SdkOptions;
 }): GeneratedFile[] {
   const { plan, model } = options;
   const spec = policySpecs[plan.policy.kind];
@@ -195,5 +198,6 @@ export function artifactFiles(options: {
     ...(options.segments ?? []).map((s, k) => ({ path: segmentFile(k), contents: s.bytes })),
     { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'report.md', contents: report },
+    ...(options.sdk ? generateSdk(manifest, options.sdk) : []),
   ];
 }

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
+import { defaultClassName } from '../codegen/index.js';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { isSamePath, writeFileAtomic } from '../io/index.js';
+import { importModel, verifyModel, writeModel } from '../ir/index.js';
 import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel } from '../parser/ast.js';
+import { convertFp16 } from '../passes/convert-fp16.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
-import { convertFp16 } from '../passes/convert-fp16.js';
-import { importModel, verifyModel, writeModel } from '../ir/index.js';
 import { artifactFiles, type GeneratedFile, type TargetRequest } from './artifact.js';
 import { loadRamp } from './front-end.js';
 import { planFromModel } from './plan-from-ast.js';
@@ -57,6 +58,8 @@ async function compileModel(
   if (!plan) return undefined;
   const pipeline = await runChainPipeline(plan, {
     verifyEach: options.debug ?? false,
+    // With --debug, a pass that throws or breaks the IR leaves a reproducer (input model + pipeline).
+    ...(options.debug ? { reproducerDir: resolve(options.outDir, '.offramp-reproducer', plan.name) } : {}),
     ...(options.printIrAfter ? { printIrAfter: options.printIrAfter } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -111,6 +114,14 @@ async function compileModel(
     statistics: pipeline.statistics,
     ...(segments ? { segments } : {}),
     ...(fp16 ? { fp16 } : {}),
+    ...(model.sdk
+      ? {
+          sdk: {
+            runtime: model.sdk.runtime?.value ?? 'node',
+            className: model.sdk.name?.value ?? defaultClassName(plan.name),
+          },
+        }
+      : {}),
   });
   const protectedPaths = inputsOf(model, options.file);
   for (const f of files) {

@@ -1,12 +1,12 @@
 import {
+  allGraphs,
+  collectNames,
   ElementType,
   type Graph,
+  initializerFloat32,
   type Model,
   Node,
   Value,
-  allGraphs,
-  collectNames,
-  initializerFloat32,
 } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import { float32ToFloat16Bits } from './float16.js';

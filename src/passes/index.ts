@@ -1,5 +1,16 @@
 export type { CompilerPass } from './compiler-pass.js';
 export type { CompileContext, ExitRecord, WeightSource } from './context.js';
+export { convertFp16 } from './convert-fp16.js';
 export { OUTPUT_NAMES, parameterInputName, UNIFORM_INPUT } from './insert-policy.js';
+export { type PassManagerOptions, type PassManagerResult, type PassRun, runPasses } from './manager.js';
+export {
+  type Pass,
+  type PassContext,
+  type PassResult,
+  parsePipeline,
+  passRegistry,
+  pipelineText,
+} from './pass.js';
 export { CHAIN_PIPELINE, type PipelineOptions, type PipelineResult, runChainPipeline } from './pipeline.js';
 export type { CompilePlan, HeadPlan, PolicyPlan } from './plan.js';
+export { type SegmentModel, splitSegments } from './split-segments.js';

@@ -41,16 +41,9 @@ export const makeConditional: CompilerPass = {
         `offramp/segment${k + 1}/exited_int`,
       );
       const allExited = b.op('ReduceMin', [exitedInt], { keepdims: 0 }, `offramp/segment${k + 1}/all_exited`);
-      const running = b.op(
-        'Equal',
-        [allExited, b.scalar(`offramp/segment${k + 1}/zero`, 0, 'int64')],
-        {},
-        `offramp/segment${k + 1}/running`,
-      );
       // Equal needs matching types: compare the int32 minimum with an int32 zero.
-      const zero = running.producer!.inputs[1]!;
-      graph.initializers.delete(zero.name);
-      running.producer!.inputs[1] = b.constant(`offramp/segment${k + 1}/zero32`, Int32Array.of(0), []);
+      const zero = b.constant(`offramp/segment${k + 1}/zero32`, Int32Array.of(0), []);
+      const running = b.op('Equal', [allExited, zero], {}, `offramp/segment${k + 1}/running`);
       const condNodes = [exitedInt.producer!, allExited.producer!, running.producer!];
 
       const thenBranch = new Graph(b.uniqueName(`offramp/segment${k + 1}/run`), undefined);

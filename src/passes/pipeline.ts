@@ -6,6 +6,7 @@ import { discoverExitLayers } from './discover-exit-layers.js';
 import { insertExitHeads } from './insert-exit-heads.js';
 import { insertPolicy } from './insert-policy.js';
 import { makeConditional } from './make-conditional.js';
+import { runPasses } from './manager.js';
 import type { CompilePlan } from './plan.js';
 import { pruneUnused } from './prune-unused.js';
 import { SafetensorsWeights } from './weights.js';
@@ -27,6 +28,8 @@ export interface PipelineOptions {
   readonly log?: (text: string) => void;
   /** Stop after this pass (e.g. to inspect the unconditional form). */
   readonly stopAfter?: string;
+  /** Where a failing pipeline (a pass throws or breaks the IR) writes its reproducer. */
+  readonly reproducerDir?: string;
 }
 
 export interface PipelineResult {
@@ -62,24 +65,20 @@ export async function runChainPipeline(
     weights: new SafetensorsWeights(),
     statistics: {},
   };
-  for (const pass of CHAIN_PIPELINE) {
-    const started = performance.now();
-    const result = pass.run(model, ctx);
-    timingsMs[pass.name] = performance.now() - started;
-    statistics[pass.name] = result.statistics;
-    if (hasErrors(diagnostics))
-      return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
-    if (options.verifyEach) {
-      const problems = verifyModel(model, `${plan.backbone} (after ${pass.name})`);
-      if (problems.length > 0) {
-        diagnostics.push(...problems);
-        return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
-      }
-    }
-    const print = options.printIrAfter;
-    if (print === 'all' || print?.includes(pass.name))
-      options.log?.(`// IR after ${pass.name}\n${printModel(model)}`);
-    if (options.stopAfter === pass.name) break;
+  const run = await runPasses(model, CHAIN_PIPELINE, ctx, {
+    verifyEach: options.verifyEach ?? false,
+    ...(options.printIrAfter ? { printIrAfter: options.printIrAfter } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.stopAfter ? { stopAfter: options.stopAfter } : {}),
+    ...(options.reproducerDir ? { reproducerDir: options.reproducerDir } : {}),
+    file: plan.backbone,
+  });
+  for (const r of run.runs) {
+    timingsMs[r.name] = r.ms;
+    statistics[r.name] = { ...r.statistics };
+  }
+  if (!run.ok || hasErrors(diagnostics)) {
+    return { diagnostics, exits: ctx.exits, layers: ctx.layers?.length ?? 0, statistics, timingsMs };
   }
   return {
     model,

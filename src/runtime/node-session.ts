@@ -56,8 +56,12 @@ export function toOrtTensor(t: HostTensor): ort.Tensor {
 
 /** The feed for a policy parameter: a scalar, or a vector for per-exit parameters. */
 export function parameterFeed(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
-  const values = typeof value === 'number' ? [value] : [...value];
-  const dims = typeof value === 'number' ? [] : [values.length];
+  // A per-exit parameter (its default is a vector) takes one value per exit; a single number applies to all.
+  const perExit = Array.isArray(spec.default) ? (spec.default as readonly number[]).length : 0;
+  const given =
+    typeof value === 'number' && perExit > 0 ? Array.from({ length: perExit }, () => value) : value;
+  const values = typeof given === 'number' ? [given] : [...given];
+  const dims = typeof given === 'number' ? [] : [values.length];
   switch (spec.elementType) {
     case 'int64':
       return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(Math.trunc(v)))), dims);
