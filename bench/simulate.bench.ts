@@ -1,7 +1,7 @@
 /**
  * Simulator throughput (calibration's inner loop) in sample-exit steps per second, per policy:
  *
- *     node --import tsx test/policies/support/simulate-throughput.ts [examples] [exits] [settings]
+ *     node --import tsx bench/simulate.bench.ts [examples] [exits] [settings]
  *
  * Signals are random but typed and ranged as each policy records them; every setting replays the whole
  * recording through the spec's own `step` and the driver. Prints the median of 5 runs after one warm-up.
@@ -12,8 +12,8 @@ import {
   policySpecs,
   recordingFromSignals,
   simulate,
-} from '../../../src/policies/index.js';
-import { rng } from './random.js';
+} from '../src/policies/index.js';
+import { rng } from '../test/policies/support/random.js';
 
 const [examples = 800, exits = 12, settingCount = 40] = process.argv.slice(2).map(Number);
 const random = rng(7);
