@@ -43,7 +43,8 @@ fi
 for file in /usr/bin/chromium "$ICD" "$(dirname "$ICD")/libvk_swiftshader.so"; do
   [[ -e $file ]] || { log "expected $file after installing ${PACKAGES[*]}, but it is missing"; exit 1; }
 done
-ldconfig -p | grep -q 'libvulkan\.so\.1 ' || { log "libvulkan.so.1 is not on the loader path"; exit 1; }
+# grep -q would exit early and SIGPIPE ldconfig, failing the pipeline under pipefail; read it all.
+ldconfig -p | grep 'libvulkan\.so\.1 ' >/dev/null || { log "libvulkan.so.1 is not on the loader path"; exit 1; }
 
 log "SwiftShader Vulkan ICD: $ICD"
 echo "$ICD"
