@@ -1,24 +1,12 @@
 import { ElementType, Graph, Model, Node, type TensorType, Value, writeModel } from '../ir/index.js';
+import type { SegmentSpec } from '../runtime/manifest.js';
 import type { ExitRecord } from './context.js';
 import { elementTypeOf } from './element-types.js';
 import { cone, partitionByExit } from './segments.js';
 
-/** One segment model of the segmented form and how the runtime wires it. */
-export interface SegmentModel {
-  /** 1-based layer of the exit that ends this segment. */
-  readonly exitLayer: number;
+/** One segment model of the segmented form: its bytes, and the wiring the manifest records for it. */
+export interface SegmentModel extends Omit<SegmentSpec, 'model'> {
   readonly bytes: Uint8Array;
-  /** Inputs: backbone inputs and policy parameters by their own names, earlier segments' values by theirs. */
-  readonly inputs: readonly string[];
-  /** Values later segments read (batch-major: compacted with the batch). */
-  readonly outputs: readonly string[];
-  /** Names of this exit's carried results among `outputs`. */
-  readonly carried: {
-    readonly exited: string;
-    readonly logits: string;
-    readonly layer: string;
-    readonly confidence: string;
-  };
 }
 
 /**
