@@ -87,6 +87,11 @@ async function compileModel(
         }))
       : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
+  for (const t of model.targets) {
+    if (t.name === 'webgpu' && (!options.targets || options.targets.includes('webgpu'))) {
+      diagnostics.push(diagnostic('OR5007', { target: t.name }, { span: t.loc }));
+    }
+  }
   let fp16: Uint8Array | undefined;
   if (targets.some((t) => t.precision === 'fp16')) {
     // Convert a fresh copy: the fp32 chain model stays as it is for the other targets.

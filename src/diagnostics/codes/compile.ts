@@ -27,6 +27,11 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'wrong number of per-exit values',
     message: 'this policy has {exits} exits, but {given} values are given (one per exit, in exit order)',
   },
+  OR5007: {
+    severity: 'warning',
+    title: 'WebGPU artifact not legalized',
+    message: "target '{target}' gets the CPU model: compile does not yet apply the WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize), so some nodes run on the CPU",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
