@@ -1,5 +1,5 @@
 import type { onnx } from 'onnx-proto';
-import type { TensorType } from './types.js';
+import type { Dim, TensorType } from './types.js';
 
 /**
  * Offramp's graph IR. Values carry use lists; a node inside a subgraph that reads an outer value
@@ -16,6 +16,21 @@ export class Value {
     /** The graph that defines this value (as input, initializer or node output). */
     public graph: Graph,
   ) {}
+
+  /** The element type (`TensorProto.DataType`), when known. */
+  get elementType(): number | undefined {
+    return this.type?.elementType;
+  }
+
+  /** The shape (numbers, symbolic names, `undefined` for unknown dims); `undefined` for unknown rank. */
+  get shape(): readonly Dim[] | undefined {
+    return this.type?.shape;
+  }
+
+  /** True when some node (in any scope) reads this value. Graph outputs are not node uses. */
+  get isUsed(): boolean {
+    return this.uses.size > 0;
+  }
 }
 
 export type AttributeValue =
@@ -110,6 +125,36 @@ export class Graph {
   get parent(): Graph | undefined {
     return this.owner?.graph;
   }
+
+  /** Places `node` (already built for this graph) at a position; the default appends. */
+  insertNode(node: Node, at: NodePosition = 'end'): void {
+    if (node.graph !== this) throw new Error(`node '${node.name}' belongs to graph '${node.graph.name}'`);
+    this.nodes.splice(nodeIndex(this, at), 0, node);
+  }
+
+  /** The graph inputs that are not initializers (IR < 4 lists initializers among the inputs). */
+  get dataInputs(): Value[] {
+    return this.inputs.filter((v) => !this.initializers.has(v.name));
+  }
+}
+
+/** Where a new node goes in its graph's node list. */
+export type NodePosition =
+  | 'end'
+  | 'start'
+  | { readonly before: Node }
+  | { readonly after: Node }
+  | { readonly index: number };
+
+/** The index in `graph.nodes` that `at` designates (anchors must be in the graph). */
+export function nodeIndex(graph: Graph, at: NodePosition): number {
+  if (at === 'end') return graph.nodes.length;
+  if (at === 'start') return 0;
+  if ('index' in at) return Math.max(0, Math.min(at.index, graph.nodes.length));
+  const anchor = 'before' in at ? at.before : at.after;
+  const k = graph.nodes.indexOf(anchor);
+  if (k < 0) throw new Error(`anchor node '${anchor.name}' is not in graph '${graph.name}'`);
+  return 'before' in at ? k : k + 1;
 }
 
 export interface OpsetImport {
@@ -127,6 +172,22 @@ export class Model {
     /** ModelProto fields no pass interprets (producer, metadata_props, functions, configuration, ...). */
     public extra: ProtoFields<onnx.IModelProto>,
   ) {}
+
+  /** `producer_name` as the model states it ('' when absent). */
+  get producerName(): string {
+    return (this.extra.producerName as string | undefined) ?? '';
+  }
+
+  /** The model's `metadata_props`. */
+  metadata(): ReadonlyMap<string, string> {
+    const entries = (this.extra.metadataProps ?? []) as readonly StringStringEntry[];
+    return new Map(entries.map((e) => [e.key ?? '', e.value ?? '']));
+  }
+
+  /** Adds an opset import for `domain` unless one exists. */
+  importOpset(domain: string, version: number): void {
+    if (this.opset(domain) === undefined) this.opsetImports.push({ domain, version });
+  }
 
   opset(domain = ''): number | undefined {
     return this.opsetImports.find((o) => o.domain === domain || (domain === '' && o.domain === 'ai.onnx'))

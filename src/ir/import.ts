@@ -129,8 +129,21 @@ function importGraph(
     }
     graph.initializers.set(name, { value, tensor });
   }
-  for (const n of proto.node ?? []) {
+  // Outputs first, inputs second: a read of a value computed later (out of order, or in a cycle) still
+  // resolves, and the verifier names the problem (OR4007 / OR4012) instead of calling it undefined.
+  const nodes = (proto.node ?? []).map((n) => {
     const node = new Node(n.opType ?? '', n.domain ?? '', n.name ?? '', [], [], graph);
+    for (const outputName of n.output ?? []) {
+      const info = graph.valueInfo.get(outputName);
+      const value = new Value(outputName, tensorTypeFromProto(info?.type), graph);
+      value.producer = node;
+      node.outputs.push(value);
+      if (outputName !== '') define(value, node.name);
+    }
+    return node;
+  });
+  for (const [k, n] of (proto.node ?? []).entries()) {
+    const node = nodes[k]!;
     for (const inputName of n.input ?? []) {
       if (inputName === '') {
         node.inputs.push(undefined);
@@ -155,13 +168,6 @@ function importGraph(
     }
     for (const a of n.attribute ?? [])
       node.attributes.set(a.name ?? '', importAttribute(a, node, scope, ctx));
-    for (const outputName of n.output ?? []) {
-      const info = graph.valueInfo.get(outputName);
-      const value = new Value(outputName, tensorTypeFromProto(info?.type), graph);
-      value.producer = node;
-      node.outputs.push(value);
-      if (outputName !== '') define(value, node.name);
-    }
     node.extra = uninterpreted(n, ['input', 'output', 'name', 'opType', 'domain', 'attribute']);
     graph.nodes.push(node);
   }
@@ -230,7 +236,16 @@ export function importModel(
   return { model, diagnostics: ctx.diagnostics };
 }
 
-export async function readModel(path: string): Promise<{ model?: Model; diagnostics: Diagnostic[] }> {
+/**
+ * Reads a model from a file (external data resolved beside it) or from bytes already in memory
+ * (external data resolved against `options.baseDir`, default the CWD). Never throws for bad input.
+ */
+export async function readModel(
+  source: string | Uint8Array,
+  options: ImportOptions & { readonly file?: string } = {},
+): Promise<{ model?: Model; diagnostics: Diagnostic[] }> {
+  if (typeof source !== 'string') return importModel(source, options.file ?? '<memory>', options);
+  const path = source;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -241,5 +256,5 @@ export async function readModel(path: string): Promise<{ model?: Model; diagnost
       ],
     };
   }
-  return importModel(bytes, path);
+  return importModel(bytes, options.file ?? path, options);
 }

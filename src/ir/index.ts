@@ -1,4 +1,15 @@
-export { Builder, collectNames, type NodeSpec, removeNode, replaceAllUsesWith } from './builder.js';
+export {
+  type AddNodeSpec,
+  type AttributeInput,
+  Builder,
+  collectNames,
+  type IfSpec,
+  mainGraphOf,
+  type NodeSpec,
+  removeNode,
+  removeNodes,
+  replaceAllUsesWith,
+} from './builder.js';
 export { encodeModelProto, exportModelProto, type TensorEmitter, writeModel } from './export.js';
 export {
   impliedByteLength,
@@ -15,6 +26,8 @@ export {
   type Initializer,
   Model,
   Node,
+  type NodePosition,
+  nodeIndex,
   type OpsetImport,
   type ProtoFields,
   type StringStringEntry,
@@ -34,4 +47,5 @@ export {
 } from './save.js';
 export { initializerFloat32 } from './tensor-data.js';
 export { type Dim, ElementType, elementTypeName, type TensorType } from './types.js';
+export { isInside, readsOf, sortTopologically, topologicalOrder } from './topo.js';
 export { verifyModel } from './verify.js';

@@ -1,5 +1,6 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import { allGraphs, type Graph, type Model, type Value } from './graph.js';
+import { allGraphs, type Graph, type Model, type Node, type Value } from './graph.js';
+import { topologicalOrder } from './topo.js';
 
 /**
  * Checks the IR invariants every pass must keep: SSA across scopes, every read defined earlier (or in an
@@ -31,6 +32,19 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
 
   const walk = (graph: Graph, visible: Set<Value>) => {
     const scope = new Set(visible);
+    // A cycle is reported once, naming its nodes; its reads are not also reported as out of order.
+    const sorted = topologicalOrder(graph);
+    const inCycle = new Set<Node>('cycle' in sorted ? sorted.cycle : []);
+    if ('cycle' in sorted) {
+      const first = sorted.cycle[0]!;
+      diagnostics.push(
+        diagnostic(
+          'OR4012',
+          { nodes: sorted.cycle.map((n) => n.name || n.op).join(' → ') },
+          { graph: { file, node: first.name, tensor: first.outputs[0]?.name ?? '' } },
+        ),
+      );
+    }
     for (const v of graph.inputs) {
       define(v);
       scope.add(v);
@@ -43,6 +57,7 @@ export function verifyModel(model: Model, file = '<model>'): Diagnostic[] {
       const nodeName = node.name || node.op;
       for (const input of node.inputs) {
         if (input && !scope.has(input)) {
+          if (inCycle.has(node) && input.producer && inCycle.has(input.producer)) continue;
           const code = everywhere.has(input.name) && !defined.has(input.name) ? 'OR4007' : 'OR4002';
           diagnostics.push(
             diagnostic(

@@ -56,4 +56,24 @@ export const irCodes: Record<string, CatalogEntry> = {
     title: 'pass broke the IR',
     message: "the IR verifier failed after pass '{pass}': {count} problem(s); reproducer: {reproducer}",
   },
+  OR4012: {
+    severity: 'error',
+    title: 'cycle',
+    message: 'the graph has a cycle: {nodes}',
+  },
+  OR4013: {
+    severity: 'error',
+    title: 'invalid pass options',
+    message: "pass '{pass}': {reason}",
+  },
+  OR4014: {
+    severity: 'error',
+    title: 'layer cut invalid',
+    message: "the cut after layer {layer} ('{tensor}') {reason}",
+  },
+  OR4015: {
+    severity: 'warning',
+    title: 'shape inference incomplete',
+    message: "shape inference does not know op '{op}' (node '{node}'); its outputs keep their declared types",
+  },
 };
