@@ -34,6 +34,7 @@ export {
   Value,
 } from './graph.js';
 export { type ImportOptions, importModel, readModel } from './import.js';
+export { type InferShapesOptions, type InferShapesResult, inferShapes } from './infer-shapes.js';
 export { discoverLayers, KNOWN_LAYER_PATTERNS, type Layer, type LayerDiscovery } from './layers.js';
 export { discoverLayersByStructure } from './layers-structural.js';
 export { currentOnnx } from './onnx-schema.js';

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import {
+  allGraphs,
+  Builder,
+  type Dim,
+  ElementType,
+  elementTypeName,
+  Graph,
+  importModel,
+  inferShapes,
+  Model,
+  type Value,
+  writeModel,
+} from '../../src/ir/index.js';
+import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
+
+const fixture = loadEncoderFixture();
+
+/** The fixture with every declared intermediate type removed, so inference has to find them all. */
+function untypedBackbone(): Model {
+  const { model } = importModel(readFileSync(fixturePath('backbone.onnx')), 'backbone.onnx');
+  for (const g of allGraphs(model!.graph)) {
+    g.valueInfo.clear();
+    for (const n of g.nodes) for (const v of n.outputs) v.type = undefined;
+  }
+  return model!;
+}
+
+/** Every node output of the main graph, plus the graph outputs, in graph order. */
+function intermediates(model: Model): Value[] {
+  const out = model.graph.nodes.flatMap((n) => n.outputs).filter((v) => v.name !== '');
+  return [...new Set([...out, ...model.graph.outputs])];
+}
+
+/** Bytes of `model` with `values` as extra graph outputs declared without a type (ORT infers them). */
+function exposing(model: Model, values: readonly Value[]): Uint8Array {
+  const saved = model.graph.outputs;
+  const types = new Map(values.map((v) => [v, v.type]));
+  model.graph.outputs = [...values];
+  for (const v of values) v.type = undefined;
+  try {
+    return writeModel(model);
+  } finally {
+    model.graph.outputs = saved;
+    for (const [v, t] of types) v.type = t;
+  }
+}
+
+const bind = (d: Dim, sizes: Record<string, number>) => (typeof d === 'string' ? sizes[d] : d);
+
+describe('shape inference', () => {
+  it('agrees with onnxruntime’s own inference on every value of the fixture', async () => {
+    const model = untypedBackbone();
+    const values = intermediates(model);
+    const session = await ort.InferenceSession.create(exposing(model, values), {
+      graphOptimizationLevel: 'disabled',
+      logSeverityLevel: 3,
+    });
+    const { diagnostics } = inferShapes(model.graph);
+    expect(diagnostics).toEqual([]);
+    const oracle = new Map(session.outputMetadata.map((m) => [m.name, m]));
+    let numericDims = 0;
+    for (const v of values) {
+      const meta = oracle.get(v.name)!;
+      expect(meta.isTensor, v.name).toBe(true);
+      if (!meta.isTensor) continue;
+      expect(elementTypeName(v.elementType ?? 0), v.name).toBe(meta.type);
+      if (meta.shape.length === 0) continue; // scalar or unknown rank: ORT does not say which
+      expect(v.shape?.length, v.name).toBe(meta.shape.length);
+      meta.shape.forEach((d, k) => {
+        if (typeof d === 'number') {
+          numericDims++;
+          expect(v.shape![k], `${v.name} dim ${k}`).toBe(d);
+        } else if (d !== '' && !d.startsWith('unk__')) {
+          expect(v.shape![k], `${v.name} dim ${k}`).toBe(d);
+        }
+      });
+    }
+    expect(numericDims).toBeGreaterThan(300);
+  });
+
+  it('predicts the shape of every value the fixture computes at run time, Reshape targets included', async () => {
+    const model = untypedBackbone();
+    inferShapes(model.graph);
+    const values = intermediates(model);
+    const session = await ort.InferenceSession.create(exposing(model, values), {
+      graphOptimizationLevel: 'disabled',
+      logSeverityLevel: 3,
+    });
+    const [batch, sequence] = [3, fixture.sequence];
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', fixture.inputIds.slice(0, batch * sequence), [batch, sequence]),
+      attention_mask: new ort.Tensor('int64', fixture.attentionMask.slice(0, batch * sequence), [
+        batch,
+        sequence,
+      ]),
+    });
+    const sizes = { batch, sequence };
+    for (const v of values) {
+      const actual = out[v.name]!;
+      expect(elementTypeName(v.elementType ?? 0), v.name).toBe(actual.type);
+      expect(
+        v.shape?.map((d) => bind(d, sizes)),
+        v.name,
+      ).toEqual([...actual.dims]);
+    }
+    // The layer boundary: hidden size 64 and both symbolic dims, known without running anything.
+    const cut = model.graph.nodes.find(
+      (n) => n.name === '/bert/encoder/layer.2/output/LayerNorm/LayerNormalization',
+    )!.outputs[0]!;
+    expect(cut.type).toEqual({ elementType: ElementType.float32, shape: ['batch', 'sequence', 64] });
+  });
+
+  it('handles the ops the compiler emits (If, TopK, ArgMax, reductions, Where, Slice, Expand, ...)', async () => {
+    const graph = new Graph('ops', undefined);
+    const model = new Model(graph, [{ domain: '', version: 17 }], 8, {});
+    const b = new Builder(model, graph);
+    const x = b.addInput('x', { elementType: ElementType.float32, shape: ['batch', 'sequence', 8] });
+    const logits = b.op('ReduceMean', [x], { axes: [1], keepdims: 0 });
+    const probs = b.op('Softmax', [logits], { axis: -1 });
+    const logp = b.op('LogSoftmax', [logits], { axis: -1 });
+    const best = b.op('ReduceMax', [probs], { axes: [1], keepdims: 1 });
+    const arg = b.op('ArgMax', [probs], { axis: 1, keepdims: 1 });
+    const [top, topIndex] = b.add({
+      op: 'TopK',
+      inputs: [probs, b.constant('k', BigInt64Array.of(2n), [1])],
+      outputs: 2,
+    });
+    const confident = b.op('Greater', [best, b.scalar('tau', 0.2, 'float32')]);
+    const notConfident = b.op('Not', [confident]);
+    const either = b.op('Or', [confident, b.op('Equal', [arg, b.scalar('zero', 0, 'int64')])]);
+    const both = b.op('And', [either, b.op('Less', [best, b.scalar('one', 1, 'float32')])]);
+    const chosen = b.op('Where', [both, probs, logp]);
+    const summed = b.op('ReduceSum', [chosen, b.constant('axes', BigInt64Array.of(-1n), [1])], {
+      keepdims: 1,
+    });
+    const tail = b.op('Slice', [
+      x,
+      b.constant('starts', BigInt64Array.of(2n), [1]),
+      b.constant('ends', BigInt64Array.of(6n), [1]),
+      b.constant('slice_axes', BigInt64Array.of(2n), [1]),
+    ]);
+    const firstToken = b.op('Gather', [x, b.scalar('token', 0, 'int64')], { axis: 1 });
+    const squeezed = b.op('Squeeze', [
+      b.op('Unsqueeze', [firstToken, b.constant('u', BigInt64Array.of(0n), [1])]),
+      b.constant('s', BigInt64Array.of(0n), [1]),
+    ]);
+    const shape = b.op('Shape', [firstToken]);
+    const zeros = b.op('ConstantOfShape', [shape]);
+    const expanded = b.op('Expand', [b.scalar('half', 0.5, 'float32'), shape]);
+    const gemm = b.op('Gemm', [firstToken, b.constant('w', new Float32Array(8 * 3), [3, 8])], { transB: 1 });
+    const erf = b.op('Erf', [b.op('Tanh', [b.op('Sigmoid', [b.op('Exp', [b.op('Log', [probs])])])])]);
+    const cast = b.op('Cast', [arg], { to: ElementType.float32 });
+    const cond = b.op('ReduceMin', [b.op('Cast', [notConfident], { to: ElementType.int64 })], {
+      keepdims: 0,
+    });
+    const condBool = b.op('Cast', [cond], { to: ElementType.bool });
+    const ifNode = b.ifNode({
+      cond: condBool,
+      then: (t) => [t.op('Mul', [firstToken, t.scalar('two', 2, 'float32')])],
+      else: (e) => [e.op('Concat', [firstToken, firstToken], { axis: 1 })],
+    });
+    const branchOut = ifNode.outputs[0]!;
+    const exposed = [
+      logits,
+      probs,
+      logp,
+      best,
+      arg,
+      top!,
+      topIndex!,
+      both,
+      chosen,
+      summed,
+      tail,
+      firstToken,
+      squeezed,
+      zeros,
+      expanded,
+      gemm,
+      erf,
+      cast,
+      branchOut,
+    ];
+    for (const v of exposed) b.addOutput(v);
+    const { diagnostics } = inferShapes(graph);
+    expect(diagnostics).toEqual([]);
+    expect(branchOut.type).toEqual({ elementType: ElementType.float32, shape: ['batch', undefined] });
+    expect(gemm.shape).toEqual(['batch', 3]);
+    expect(tail.shape).toEqual(['batch', 'sequence', 4]);
+    const session = await ort.InferenceSession.create(exposing(model, exposed), { logSeverityLevel: 3 });
+    const sizes = { batch: 2, sequence: 5 };
+    const data = Float32Array.from({ length: 2 * 5 * 8 }, (_, k) => Math.sin(k));
+    const out = await session.run({ x: new ort.Tensor('float32', data, [2, 5, 8]) });
+    for (const v of exposed) {
+      const actual = out[v.name]!;
+      expect(elementTypeName(v.elementType ?? 0), v.name).toBe(actual.type);
+      const predicted = v.shape!.map((d) => bind(d, sizes));
+      predicted.forEach((d, k) => {
+        if (d !== undefined) expect(d, `${v.name} dim ${k}`).toBe(actual.dims[k]);
+      });
+      expect(predicted.length, v.name).toBe(actual.dims.length);
+    }
+  });
+
+  it('warns once per op type it does not know and leaves declared types alone', () => {
+    const graph = new Graph('g', undefined);
+    const model = new Model(graph, [{ domain: '', version: 17 }], 8, {});
+    const b = new Builder(model, graph);
+    const x = b.addInput('x', { elementType: ElementType.float32, shape: [4] });
+    const [y] = b.add({
+      op: 'Mystery',
+      inputs: [x],
+      outputTypes: [{ elementType: ElementType.float16, shape: [2] }],
+    });
+    b.add({ op: 'Mystery', inputs: [y] });
+    const { diagnostics } = inferShapes(graph);
+    expect(diagnostics.map((d) => [d.code, d.severity])).toEqual([['OR4015', 'warning']]);
+    expect(y!.type).toEqual({ elementType: ElementType.float16, shape: [2] });
+  });
+});
