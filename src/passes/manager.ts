@@ -2,13 +2,25 @@ import { join, resolve } from 'node:path';
 import { type Diagnostic, diagnostic, diagnosticsToJson, hasErrors } from '../diagnostics/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { layoutModelFiles, type Model, printModel, verifyModel } from '../ir/index.js';
-import { type Pass, type PassContext, type PassRegistry, parsePipeline, pipelineText } from './pass.js';
+import {
+  invocation,
+  type Pass,
+  type PassContext,
+  type PassInvocation,
+  type PassOptions,
+  type PassRegistry,
+  type PassResult,
+  parsePipeline,
+  pipelineText,
+} from './pass.js';
 
 export interface PassManagerOptions<Context extends PassContext> {
   /** Resolves a pipeline given as text (`'a,b,c'`). */
   readonly registry?: PassRegistry<Context>;
   /** Run the IR verifier after every pass (default true; the graphs are small and correctness matters). */
   readonly verifyEach?: boolean;
+  /** `--debug`: verify after every pass whatever `verifyEach` says. */
+  readonly debug?: boolean;
   /** Print the IR after these passes (`'all'` for every pass) through `log`. */
   readonly printIrAfter?: readonly string[] | 'all';
   /** Log a per-pass timing table through `log` at the end. */
@@ -28,6 +40,7 @@ export interface PassManagerOptions<Context extends PassContext> {
 
 export interface PassRun {
   readonly name: string;
+  readonly options: PassOptions;
   readonly modified: boolean;
   readonly statistics: Readonly<Record<string, number>>;
   readonly ms: number;
@@ -47,7 +60,10 @@ export interface PassManagerResult {
 }
 
 /** Requires that no earlier pass (or initial fact) ensures: OR4010 each, before anything runs. */
-function unmetRequirements(passes: readonly Pass<never>[], initial: readonly string[]): Diagnostic[] {
+function unmetRequirements<Context extends PassContext>(
+  passes: readonly Pass<Context>[],
+  initial: readonly string[],
+): Diagnostic[] {
   const facts = new Set(initial);
   const problems: Diagnostic[] = [];
   for (const pass of passes) {
@@ -65,12 +81,14 @@ function unmetRequirements(passes: readonly Pass<never>[], initial: readonly str
 async function writeReproducer(
   dir: string,
   input: Uint8Array,
+  inputIr: string,
   pipeline: string,
   failedPass: string,
   diagnostics: readonly Diagnostic[],
   model: Model,
 ): Promise<void> {
   await writeFileAtomic(join(dir, 'input.onnx'), input);
+  await writeFileAtomic(join(dir, 'input.ir'), inputIr);
   await writeFileAtomic(join(dir, 'pipeline.txt'), `${pipeline}\n`);
   await writeFileAtomic(
     join(dir, 'diagnostics.json'),
@@ -105,20 +123,21 @@ function timingTable(runs: readonly PassRun[]): string {
  */
 export async function runPasses<Context extends PassContext>(
   model: Model,
-  pipeline: readonly Pass<Context>[] | string,
+  pipeline: readonly (Pass<Context> | PassInvocation<Context>)[] | string,
   ctx: Context,
   options: PassManagerOptions<Context> = {},
 ): Promise<PassManagerResult> {
   const log = options.log ?? (() => {});
-  let passes: readonly Pass<Context>[];
+  let steps: readonly PassInvocation<Context>[];
   if (typeof pipeline === 'string') {
     const parsed = parsePipeline(pipeline, options.registry ?? new Map());
     ctx.diagnostics.push(...parsed.diagnostics);
-    passes = parsed.passes;
+    steps = parsed.steps;
   } else {
-    passes = pipeline;
+    steps = pipeline.map(invocation);
   }
-  const text = pipelineText(passes);
+  const passes = steps.map((s) => s.pass);
+  const text = pipelineText(steps);
   const facts = new Set(options.facts ?? []);
   const runs: PassRun[] = [];
   const stop = (extra: Partial<PassManagerResult> = {}): PassManagerResult => {
@@ -136,6 +155,7 @@ export async function runPasses<Context extends PassContext>(
     options.reproducerDir === undefined
       ? undefined
       : (options.inputBytes ?? layoutModelFiles(model, resolve(options.reproducerDir)).model);
+  const inputIr = options.reproducerDir === undefined ? '' : printModel(model);
   const fail = async (pass: string, problems: Diagnostic[]): Promise<PassManagerResult> => {
     if (input === undefined || options.reproducerDir === undefined) {
       ctx.diagnostics.push(...problems);
@@ -143,26 +163,28 @@ export async function runPasses<Context extends PassContext>(
     }
     const dir = resolve(options.reproducerDir);
     ctx.diagnostics.push(...problems);
-    await writeReproducer(dir, input, text, pass, problems, model);
+    await writeReproducer(dir, input, inputIr, text, pass, problems, model);
     return stop({ failedPass: pass, reproducer: dir });
   };
   const where = options.reproducerDir === undefined ? '(none written)' : resolve(options.reproducerDir);
-  const verify = options.verifyEach ?? true;
+  const verify = options.debug === true || (options.verifyEach ?? true);
   const print = options.printIrAfter;
 
-  for (const pass of passes) {
+  for (const { pass, options: passOptions } of steps) {
     const started = performance.now();
-    let result: { modified: boolean; statistics: Readonly<Record<string, number>> };
+    let result: PassResult;
     try {
-      result = pass.run(model, ctx);
+      result = pass.run(model, ctx, passOptions);
     } catch (error) {
       const detail = `pass '${pass.name}' threw ${(error as Error).stack ?? String(error)}; reproducer: ${where}`;
       return fail(pass.name, [
         diagnostic('OR9001', { detail }, options.file ? { graph: { file: options.file } } : {}),
       ]);
     }
+    if (result.diagnostics) ctx.diagnostics.push(...result.diagnostics);
     runs.push({
       name: pass.name,
+      options: passOptions,
       modified: result.modified,
       statistics: result.statistics,
       ms: performance.now() - started,

@@ -2,13 +2,31 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { diagnostic } from '../../src/diagnostics/index.js';
 import { describe, expect, it } from 'vitest';
-import { importModel, type Model, printModel, removeNode, writeModel } from '../../src/ir/index.js';
+import {
+  Builder,
+  ElementType,
+  Graph,
+  importModel,
+  Model,
+  printModel,
+  removeNode,
+  verifyModel,
+  writeModel,
+} from '../../src/ir/index.js';
+import { eliminateDeadNodes } from '../../src/passes/eliminate-dead-nodes.js';
 import type { CompilerPass } from '../../src/passes/compiler-pass.js';
 import type { CompileContext } from '../../src/passes/context.js';
 import { parameterInputName } from '../../src/passes/index.js';
 import { runPasses } from '../../src/passes/manager.js';
-import { passRegistry } from '../../src/passes/pass.js';
+import {
+  type Pass,
+  type PassContext,
+  parsePipeline,
+  passRegistry,
+  pipelineText,
+} from '../../src/passes/pass.js';
 import { CHAIN_PIPELINE, runChainPipeline } from '../../src/passes/pipeline.js';
 import { SafetensorsWeights } from '../../src/passes/weights.js';
 import { fixturePath, loadEncoderFixture, planFor, scalarFeed } from '../support/encoder-fixture.js';
@@ -113,9 +131,11 @@ describe('the pass manager', () => {
     expect(readdirSync(dir).sort()).toEqual([
       'after-drop-layer-norm.ir',
       'diagnostics.json',
+      'input.ir',
       'input.onnx',
       'pipeline.txt',
     ]);
+    expect(readFileSync(join(dir, 'input.ir'), 'utf8')).toBe(printModel(importModel(backboneBytes).model!));
     // The input is the model before any pass: here the fixture itself, byte for byte.
     expect(readFileSync(join(dir, 'input.onnx')).equals(backboneBytes)).toBe(true);
     const pipeline = readFileSync(join(dir, 'pipeline.txt'), 'utf8').trim();
@@ -185,5 +205,139 @@ describe('the pass manager', () => {
     expect(result.ok).toBe(false);
     expect(ctx.diagnostics).toHaveLength(1);
     expect(ctx.diagnostics[0]).toMatchObject({ code: 'OR4009', suggestion: 'prune-unused' });
+  });
+});
+
+/**
+ * x → Relu → If(cond) { then: x·W (W an outer initializer only this branch reads), else: relu + bias },
+ * plus dead work: a Tanh nobody reads, a Sigmoid whose only reader is dead, and an unread initializer.
+ */
+function captureModel(): { model: Model; weight: string; relu: string } {
+  const graph = new Graph('capture', undefined);
+  const model = new Model(graph, [{ domain: '', version: 17 }], 8, { producerName: 'offramp-test' });
+  const b = new Builder(model, graph);
+  const x = b.addInput('x', { elementType: ElementType.float32, shape: [2, 3] });
+  const cond = b.addInput('cond', { elementType: ElementType.bool, shape: [] });
+  const w = b.constant(
+    'W',
+    Float32Array.from({ length: 9 }, (_, k) => k / 10),
+    [3, 3],
+  );
+  const bias = b.constant('bias', Float32Array.of(1, 2, 3), [3]);
+  b.constant('unread', Float32Array.of(7), [1]);
+  const relu = b.op('Relu', [x]);
+  b.op('Sigmoid', [b.op('Tanh', [relu])]);
+  const ifNode = b.ifNode({
+    cond,
+    then: (t) => [t.op('MatMul', [x, w])],
+    else: (e) => [e.op('Add', [relu, bias])],
+    outputs: ['y'],
+    outputTypes: [{ elementType: ElementType.float32, shape: [2, 3] }],
+  });
+  b.addOutput(ifNode.outputs[0]!);
+  return { model, weight: w.name, relu: relu.name };
+}
+
+async function runCapture(bytes: Uint8Array, cond: boolean): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const out = await session.run({
+    x: new ort.Tensor('float32', Float32Array.of(-1, 2, -3, 4, -5, 6), [2, 3]),
+    cond: new ort.Tensor('bool', Uint8Array.of(cond ? 1 : 0), []),
+  });
+  return out.y!.data as Float32Array;
+}
+
+describe('eliminate-dead-nodes', () => {
+  it('keeps what only a branch reads, drops the rest, and the model computes the same', async () => {
+    const { model, weight, relu } = captureModel();
+    const before = writeModel(model);
+    const ctx: PassContext = { diagnostics: [] };
+    const result = await runPasses(model, [eliminateDeadNodes], ctx);
+    expect(result.ok).toBe(true);
+    expect(result.runs[0]!.statistics).toEqual({ 'removed-nodes': 2, 'removed-initializers': 1 });
+    expect(model.graph.initializers.has(weight)).toBe(true);
+    expect(model.graph.initializers.has('unread')).toBe(false);
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(['Relu', 'If']);
+    expect(model.graph.nodes[0]!.outputs[0]!.name).toBe(relu);
+    expect(verifyModel(model)).toEqual([]);
+    const after = writeModel(model);
+    for (const cond of [true, false])
+      expect(await runCapture(after, cond)).toEqual(await runCapture(before, cond));
+    // A second run finds nothing left to do.
+    const again = await runPasses(model, [eliminateDeadNodes], ctx);
+    expect(again.runs[0]!.modified).toBe(false);
+  });
+
+  it('takes its options from the pipeline string', async () => {
+    const { model } = captureModel();
+    const registry = passRegistry<PassContext>([eliminateDeadNodes]);
+    const ctx: PassContext = { diagnostics: [] };
+    const result = await runPasses(model, 'eliminate-dead-nodes{initializers=false}', ctx, { registry });
+    expect(result.runs[0]!.options).toEqual({ initializers: false });
+    expect(result.pipeline).toBe('eliminate-dead-nodes{initializers=false}');
+    expect(model.graph.initializers.has('unread')).toBe(true);
+    expect(result.runs[0]!.statistics['removed-nodes']).toBe(2);
+  });
+});
+
+describe('pipeline strings', () => {
+  type Opts = { readonly factor: number; readonly label: string; readonly strict: boolean };
+  const configurable: Pass<PassContext, Opts> = {
+    name: 'configurable',
+    summary: 'Reports its options as diagnostics-free statistics.',
+    requires: [],
+    ensures: [],
+    defaults: { factor: 1, label: 'none', strict: false },
+    run(_model, _ctx, options = { factor: 1, label: 'none', strict: false }) {
+      return { modified: false, statistics: { factor: options.factor, strict: options.strict ? 1 : 0 } };
+    },
+  };
+  const registry = passRegistry<PassContext>([configurable, eliminateDeadNodes]);
+
+  it('parses options per step, typed by their defaults, and prints them back', () => {
+    const parsed = parsePipeline(
+      ' configurable{factor=2.5 label=x,strict} , eliminate-dead-nodes ',
+      registry,
+    );
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.steps.map((s) => s.options)).toEqual([
+      { factor: 2.5, label: 'x', strict: true },
+      { initializers: true },
+    ]);
+    const text = pipelineText(parsed.steps);
+    expect(text).toBe('configurable{factor=2.5 label=x strict=true},eliminate-dead-nodes');
+    expect(parsePipeline(text, registry).steps).toEqual(parsed.steps);
+  });
+
+  it.each([
+    ['configurable{facter=2}', "no option 'facter'", 'factor'],
+    ['configurable{factor=big}', "option 'factor' expects a number", undefined],
+    ['configurable{strict=maybe}', "option 'strict' expects true or false", undefined],
+    ['configurable{factor=2', 'unbalanced braces', undefined],
+  ])('reports %s as OR4013', (text, message, suggestion) => {
+    const { diagnostics } = parsePipeline(text, registry);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'OR4013', ...(suggestion ? { suggestion } : {}) });
+    expect(diagnostics[0]!.message).toContain(message);
+  });
+
+  it('collects the diagnostics a pass returns and stops on an error', async () => {
+    const complain: Pass = {
+      name: 'complain',
+      summary: 'Reports a user error.',
+      requires: [],
+      ensures: [],
+      run: () => ({
+        modified: false,
+        statistics: {},
+        diagnostics: [diagnostic('OR4014', { layer: 1, tensor: 'h', reason: 'is bypassed' })],
+      }),
+    };
+    const { model } = captureModel();
+    const ctx: PassContext = { diagnostics: [] };
+    const result = await runPasses(model, [complain, eliminateDeadNodes], ctx);
+    expect(result.ok).toBe(false);
+    expect(result.runs.map((r) => r.name)).toEqual(['complain']);
+    expect(ctx.diagnostics.map((d) => d.code)).toEqual(['OR4014']);
   });
 });
