@@ -1,3 +1,4 @@
+import protobuf from 'protobufjs';
 import type { AttributeValue, Graph, Initializer, Model, Node } from './graph.js';
 import { currentOnnx } from './onnx-schema.js';
 import { type onnx, protos, tensorTypeToProto, valueInfo } from './onnx-types.js';
@@ -9,18 +10,28 @@ const asImported: TensorEmitter = (init) => init.tensor;
 
 const A = protos.AttributeProto.AttributeType;
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An int64 for protobufjs: a number when exact, else a Long (so 2^63 - 1 survives). */
+function int64(value: bigint): number | protobuf.Long {
+  if (value <= SAFE && value >= -SAFE) return Number(value);
+  // protobufjs writes int64 fields from its Long (the `long` package), whose typing it leaves generic.
+  const Long = protobuf.util.Long as unknown as { fromString(text: string): protobuf.Long };
+  return Long.fromString(value.toString());
+}
+
 function exportAttribute(name: string, a: AttributeValue, emit: TensorEmitter): onnx.IAttributeProto {
   switch (a.kind) {
     case 'float':
       return { name, type: A.FLOAT, f: a.value };
     case 'int':
-      return { name, type: A.INT, i: Number(a.value) };
+      return { name, type: A.INT, i: int64(a.value) };
     case 'string':
       return { name, type: A.STRING, s: new TextEncoder().encode(a.value) };
     case 'floats':
       return { name, type: A.FLOATS, floats: [...a.value] };
     case 'ints':
-      return { name, type: A.INTS, ints: a.value.map(Number) };
+      return { name, type: A.INTS, ints: a.value.map(int64) };
     case 'strings':
       return { name, type: A.STRINGS, strings: a.value.map((s) => new TextEncoder().encode(s)) };
     case 'tensor':
@@ -36,9 +47,9 @@ function exportNode(node: Node, emit: TensorEmitter): onnx.INodeProto {
   return {
     input: node.inputs.map((v) => v?.name ?? ''),
     output: node.outputs.map((v) => v.name),
-    ...(node.name ? { name: node.name } : {}),
+    ...(node.name || node.statedEmpty.has('name') ? { name: node.name } : {}),
     opType: node.op,
-    ...(node.domain ? { domain: node.domain } : {}),
+    ...(node.domain || node.statedEmpty.has('domain') ? { domain: node.domain } : {}),
     attribute: [...node.attributes].map(([name, a]) => exportAttribute(name, a, emit)),
     ...node.extra,
   };

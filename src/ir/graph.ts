@@ -52,6 +52,11 @@ export class Node {
    * verbatim. Fields newer than onnx-proto's schema are here too, so the type is open.
    */
   extra: ProtoFields<onnx.INodeProto> = {};
+  /**
+   * `name` / `domain` when the file states them as '' (proto2 keeps presence): re-emitted as stated
+   * while they stay empty, so an unchanged model round-trips field for field.
+   */
+  readonly statedEmpty = new Set<'name' | 'domain'>();
   constructor(
     public op: string,
     public domain: string,

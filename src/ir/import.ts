@@ -133,6 +133,8 @@ function importGraph(
   // resolves, and the verifier names the problem (OR4007 / OR4012) instead of calling it undefined.
   const nodes = (proto.node ?? []).map((n) => {
     const node = new Node(n.opType ?? '', n.domain ?? '', n.name ?? '', [], [], graph);
+    if (n.name === '' && Object.hasOwn(n, 'name')) node.statedEmpty.add('name');
+    if (n.domain === '' && Object.hasOwn(n, 'domain')) node.statedEmpty.add('domain');
     for (const outputName of n.output ?? []) {
       const info = graph.valueInfo.get(outputName);
       const value = new Value(outputName, tensorTypeFromProto(info?.type), graph);
