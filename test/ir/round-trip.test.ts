@@ -175,7 +175,7 @@ async function outputsOf(source: Uint8Array | string, flag: boolean, flag2: bool
     flag2: new ort.Tensor('bool', Uint8Array.of(flag2 ? 1 : 0), []),
   });
   return Object.fromEntries(
-    Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: [...(v.data as ArrayLike<unknown>)] }]),
+    Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data as ArrayLike<unknown>) }]),
   );
 }
 
