@@ -35,7 +35,13 @@ export {
 } from './graph.js';
 export { type ImportOptions, importModel, readModel } from './import.js';
 export { type InferShapesOptions, type InferShapesResult, inferShapes } from './infer-shapes.js';
-export { discoverLayers, KNOWN_LAYER_PATTERNS, type Layer, type LayerDiscovery } from './layers.js';
+export {
+  discoverLayers,
+  KNOWN_LAYER_PATTERNS,
+  type Layer,
+  type LayerDiscovery,
+  validateCuts,
+} from './layers.js';
 export { discoverLayersByStructure } from './layers-structural.js';
 export { currentOnnx } from './onnx-schema.js';
 export { printGraph, printModel } from './print.js';

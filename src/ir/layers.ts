@@ -1,6 +1,7 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
-import type { Graph, Model, Node, Value } from './graph.js';
+import { Graph, type Model, type Node, type Value } from './graph.js';
 import { discoverLayersByStructure } from './layers-structural.js';
+import { readsOf } from './topo.js';
 
 export interface Layer {
   /** 0-based module index, as the exporter numbers it. */
@@ -69,15 +70,91 @@ function crossing(nodes: readonly Node[], inside: Set<Node>, graph: Graph): Valu
   return out;
 }
 
+/** Values computed from `start` (through node inputs and subgraph captures), `start` included. */
+function forwardValues(start: Value, graph: Graph): Set<Value> {
+  const seen = new Set<Value>([start]);
+  const stack = [start];
+  while (stack.length > 0) {
+    for (let user of stack.pop()!.uses) {
+      while (user.graph !== graph && user.graph.owner) user = user.graph.owner;
+      for (const v of user.outputs) {
+        if (seen.has(v)) continue;
+        seen.add(v);
+        stack.push(v);
+      }
+    }
+  }
+  return seen;
+}
+
+/**
+ * Checks every cut: layer k+1 reads the cut after layer k as its hidden state, and no later layer reads a
+ * value computed from the hidden state before that cut (which would bypass it: skipping layers at the cut
+ * would then change what they compute). Side inputs must be independent of the hidden state (masks,
+ * position ids, the extended attention mask computed before layer 1). Returns OR4014 per violation.
+ */
+export function validateCuts(
+  graph: Graph,
+  layers: readonly Layer[],
+  sideInputs: readonly Value[],
+  file = '<model>',
+): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  const report = (layer: Layer, reason: string) =>
+    problems.push(
+      diagnostic(
+        'OR4014',
+        { layer: layer.index + 1, tensor: layer.output.name, reason },
+        { graph: { file, node: layer.output.producer?.name ?? '', tensor: layer.output.name } },
+      ),
+    );
+  const first = layers[0];
+  if (!first) return problems;
+  const hidden = forwardValues(first.input, graph);
+  const position = new Map<Value, number>();
+  for (const [k, layer] of layers.entries())
+    for (const node of layer.nodes) for (const v of node.outputs) position.set(v, k);
+  const reported = new Set<Value>();
+  for (const [k, layer] of layers.entries()) {
+    const inside = new Set(layer.nodes);
+    for (const node of layer.nodes)
+      for (const v of readsOf(node)) {
+        if (v === layer.input || (v.producer && inside.has(v.producer)) || !hidden.has(v) || reported.has(v))
+          continue;
+        // Computed from the hidden state inside layer `from` (or before the first layer): every cut from
+        // there up to this layer is bypassed; name the first one.
+        const from = position.get(v) ?? -1;
+        if (from === -1 && k === 0) continue;
+        reported.add(v);
+        const cut = layers[Math.max(from, 0)]!;
+        report(
+          cut,
+          `is bypassed: layer ${layer.index + 1} also reads '${v.name}', computed from the hidden state before the cut`,
+        );
+      }
+  }
+  for (const side of sideInputs)
+    if (hidden.has(side) && !reported.has(side))
+      report(first, `is not the only path: side input '${side.name}' is computed from the hidden state`);
+  layers.forEach((layer, k) => {
+    const next = layers[k + 1];
+    if (next && next.input !== layer.output)
+      report(layer, `is not what layer ${next.index + 1} reads as its hidden state ('${next.input.name}')`);
+  });
+  return problems;
+}
+
 /**
  * Finds the backbone's repeated layers by exporter naming (`pattern`, or the known scopes) and the cut
- * values between them. A cut is the one data value a layer hands to the next one.
+ * values between them. A cut is the one data value a layer hands to the next one. When no naming
+ * matches, falls back to structure (the repeated blocks on the residual stream). Every cut is validated
+ * (`validateCuts`); problems come back as OR4014 errors beside the layers found.
  */
 export function discoverLayers(
-  model: Model,
+  source: Model | Graph,
   options: { pattern?: string; file?: string } = {},
 ): LayerDiscovery {
-  const graph = model.graph;
+  const graph = source instanceof Graph ? source : source.graph;
   const file = options.file ?? '<model>';
   const patterns = options.pattern ? [options.pattern] : KNOWN_LAYER_PATTERNS;
   const fail = (reason: string): LayerDiscovery => ({
@@ -128,7 +205,8 @@ export function discoverLayers(
       layers.push({ index, nodes, input, output: outputs[0]! });
       previousOutput = outputs[0]!;
     }
-    return { layers, sideInputs: [...sideInputs], pattern, diagnostics: [] };
+    const side = [...sideInputs];
+    return { layers, sideInputs: side, pattern, diagnostics: validateCuts(graph, layers, side, file) };
   }
   if (!options.pattern) {
     // Names stripped (or fused away): fall back to the residual stream's repeated blocks.
@@ -142,7 +220,13 @@ export function discoverLayers(
             if (v && v !== layer.input && !(v.producer && inside.has(v.producer)) && dependsOnInput(v, graph))
               sideInputs.add(v);
       }
-      return { layers, sideInputs: [...sideInputs], pattern: 'structure', diagnostics: [] };
+      const side = [...sideInputs];
+      return {
+        layers,
+        sideInputs: side,
+        pattern: 'structure',
+        diagnostics: validateCuts(graph, layers, side, file),
+      };
     }
   }
   return fail(
