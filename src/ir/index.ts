@@ -42,6 +42,14 @@ export {
   type LayerDiscovery,
   validateCuts,
 } from './layers.js';
+export {
+  formatInspectReport,
+  type InspectedLayer,
+  type InspectedValue,
+  type InspectOptions,
+  type InspectReport,
+  inspectModel,
+} from './inspect.js';
 export { discoverLayersByStructure } from './layers-structural.js';
 export { currentOnnx } from './onnx-schema.js';
 export { printGraph, printModel } from './print.js';
