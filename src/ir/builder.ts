@@ -5,7 +5,6 @@ import {
   type Model,
   Node,
   type NodePosition,
-  nodeIndex,
   Value,
 } from './graph.js';
 import type { onnx } from './onnx-types.js';
@@ -72,8 +71,8 @@ export interface AddNodeSpec {
 /** `ifNode`'s argument: each branch body builds into its own subgraph and returns the branch outputs. */
 export interface IfSpec {
   readonly cond: Value;
-  readonly then: (branch: Builder) => readonly Value[];
-  readonly else: (branch: Builder) => readonly Value[];
+  readonly thenBranch: (branch: Builder) => readonly Value[];
+  readonly elseBranch: (branch: Builder) => readonly Value[];
   readonly name?: string;
   /** Names of the If node's outputs; default fresh names after the node. */
   readonly outputs?: readonly string[];
@@ -219,8 +218,8 @@ export class Builder {
       }
       return graph;
     };
-    const thenBranch = build('then', spec.then);
-    const elseBranch = build('else', spec.else);
+    const thenBranch = build('then', spec.thenBranch);
+    const elseBranch = build('else', spec.elseBranch);
     if (thenBranch.outputs.length !== elseBranch.outputs.length)
       throw new Error(
         `If '${name}': then gives ${thenBranch.outputs.length} outputs, else ${elseBranch.outputs.length}`,

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import type { AttributeValue, Graph, Initializer, Model, Node } from './graph.js';
-import { currentOnnx } from './onnx-schema.js';
+import { encodingModelProto } from './onnx-schema.js';
 import { type onnx, protos, tensorTypeToProto, valueInfo } from './onnx-types.js';
 
 /** How an initializer's TensorProto is emitted (e.g. moved into a side file); default: as imported. */
@@ -87,7 +87,54 @@ export function exportModelProto(model: Model, emit: TensorEmitter = asImported)
 
 /** Encodes a ModelProto with the current ONNX schema (fields newer than onnx-proto's included). */
 export function encodeModelProto(proto: onnx.IModelProto): Uint8Array {
-  return currentOnnx.ModelProto.encode(proto as Record<string, unknown>).finish();
+  return encodingModelProto.encode(proto as Record<string, unknown>).finish();
+}
+
+/** protobufjs 6's queued write operation (its writer's internal list, stable since 6.0). */
+interface QueuedOp {
+  fn(value: unknown, buf: Uint8Array, pos: number): void;
+  len: number;
+  val: unknown;
+  next: QueuedOp | undefined;
+}
+
+/** Byte strings at least this long go from the model's own buffers straight to the file. */
+const DIRECT = 1 << 16;
+
+/**
+ * Encodes a ModelProto straight into a file descriptor, never holding the whole encoding in memory:
+ * small fields are gathered into a chunk, and weight bytes (raw_data) are written from the buffers they
+ * already live in (e.g. the imported file). Gives the same bytes as `encodeModelProto`.
+ */
+export function encodeModelProtoTo(proto: onnx.IModelProto, write: (bytes: Uint8Array) => void): number {
+  const writer = encodingModelProto.encode(proto as Record<string, unknown>) as unknown as {
+    head: QueuedOp;
+    len: number;
+  };
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let used = 0;
+  const flush = () => {
+    if (used > 0) write(chunk.subarray(0, used));
+    used = 0;
+  };
+  for (let op = writer.head.next; op; op = op.next) {
+    if (op.len >= DIRECT && op.val instanceof Uint8Array && op.val.length === op.len) {
+      flush();
+      write(op.val);
+      continue;
+    }
+    if (op.len > chunk.length - used) flush();
+    if (op.len > chunk.length) {
+      const own = Buffer.allocUnsafe(op.len);
+      op.fn(op.val, own, 0);
+      write(own);
+      continue;
+    }
+    op.fn(op.val, chunk, used);
+    used += op.len;
+  }
+  flush();
+  return writer.len;
 }
 
 /**

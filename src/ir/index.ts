@@ -10,7 +10,13 @@ export {
   removeNodes,
   replaceAllUsesWith,
 } from './builder.js';
-export { encodeModelProto, exportModelProto, type TensorEmitter, writeModel } from './export.js';
+export {
+  encodeModelProto,
+  encodeModelProtoTo,
+  exportModelProto,
+  type TensorEmitter,
+  writeModel,
+} from './export.js';
 export {
   impliedByteLength,
   initializerBytes,
@@ -36,13 +42,6 @@ export {
 export { type ImportOptions, importModel, readModel } from './import.js';
 export { type InferShapesOptions, type InferShapesResult, inferShapes } from './infer-shapes.js';
 export {
-  discoverLayers,
-  KNOWN_LAYER_PATTERNS,
-  type Layer,
-  type LayerDiscovery,
-  validateCuts,
-} from './layers.js';
-export {
   formatInspectReport,
   type InspectedLayer,
   type InspectedValue,
@@ -50,6 +49,13 @@ export {
   type InspectReport,
   inspectModel,
 } from './inspect.js';
+export {
+  discoverLayers,
+  KNOWN_LAYER_PATTERNS,
+  type Layer,
+  type LayerDiscovery,
+  validateCuts,
+} from './layers.js';
 export { discoverLayersByStructure } from './layers-structural.js';
 export { currentOnnx } from './onnx-schema.js';
 export { printGraph, printModel } from './print.js';
@@ -57,10 +63,11 @@ export {
   type ExternalDataOptions,
   layoutModelFiles,
   type ModelFiles,
+  type SavedFiles,
   type SaveOptions,
   saveModel,
 } from './save.js';
 export { initializerFloat32 } from './tensor-data.js';
-export { type Dim, ElementType, elementTypeName, type TensorType } from './types.js';
 export { isInside, readsOf, sortTopologically, topologicalOrder } from './topo.js';
+export { type Dim, ElementType, elementTypeName, type TensorType } from './types.js';
 export { verifyModel } from './verify.js';

@@ -54,7 +54,7 @@ class Inference {
 
   intList(v: Value | undefined): number[] | undefined {
     const k = this.ints(v);
-    if (!k || !k.data.every((d) => typeof d === 'number')) return undefined;
+    if (!k?.data.every((d) => typeof d === 'number')) return undefined;
     return k.data as number[];
   }
 
@@ -78,7 +78,7 @@ class Inference {
     this.seedInitializers(graph);
     for (const node of graph.nodes) {
       const outputs = this.node(node);
-      node.outputs.forEach((v, k) => this.set(v, outputs[k]));
+      for (const [k, v] of node.outputs.entries()) this.set(v, outputs[k]);
     }
   }
 

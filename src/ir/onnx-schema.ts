@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import protobuf from 'protobufjs';
 
 /**
@@ -233,7 +234,21 @@ message FunctionProto {
 
 const root = protobuf.parse(ONNX_PROTO, { keepCase: false }).root;
 
-/** Reflected message types of the current ONNX schema; decode and encode through these. */
+/**
+ * protobufjs 6, as onnx-proto itself depends on it (resolved from onnx-proto's own location). Its
+ * writer queues operations and allocates the output once, so encoding a 400 MB model costs one copy of
+ * the weights. protobufjs 8's writer grows one buffer by doubling and shifts every finished
+ * sub-message to insert its length: 7x slower and 3x the memory on a BERT-base model (bench/README.md).
+ */
+const protobuf6 = createRequire(createRequire(import.meta.url).resolve('onnx-proto'))(
+  'protobufjs',
+) as typeof protobuf;
+const encodingRoot = protobuf6.parse(ONNX_PROTO, { keepCase: false }).root;
+
+/** `ModelProto` of the current schema with protobufjs 6's encoder (see `encodeModelProto`). */
+export const encodingModelProto = encodingRoot.lookupType('onnx.ModelProto');
+
+/** Reflected message types of the current ONNX schema (protobufjs 8): decoding is zero-copy. */
 export const currentOnnx = {
   ModelProto: root.lookupType('onnx.ModelProto'),
   NodeProto: root.lookupType('onnx.NodeProto'),

@@ -1,8 +1,9 @@
-import { dirname, isAbsolute, normalize, resolve } from 'node:path';
-import { writeFileAtomic } from '../io/index.js';
-import { encodeModelProto, exportModelProto } from './export.js';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { encodeModelProto, encodeModelProtoTo, exportModelProto } from './export.js';
 import { EXTERNAL, initializerBytes, readExternal, relativeInside } from './external-data.js';
-import type { Initializer, Model } from './graph.js';
+import type { ExternalLocation, Initializer, Model } from './graph.js';
 import type { onnx } from './onnx-types.js';
 
 export interface ExternalDataOptions {
@@ -51,24 +52,31 @@ function storedLength(init: Initializer): number | undefined {
   return raw && raw.length > 0 ? raw.length : undefined;
 }
 
-/**
- * Lays out the files for a model saved into `directory`, reading external tensors only where their
- * bytes must move. Pure apart from those reads; `saveModel` writes the result.
- */
-export function layoutModelFiles(model: Model, directory: string, options: SaveOptions = {}): ModelFiles {
+/** Where one tensor's bytes go in the side file. */
+interface Placement {
+  readonly offset: number;
+  readonly init: Initializer;
+}
+
+/** The model proto as saved into `directory`, and the side file's layout; reads no weight bytes. */
+function layout(
+  model: Model,
+  directory: string,
+  options: SaveOptions,
+): { proto: onnx.IModelProto; side?: { location: string; size: number; placements: Placement[] } } {
   const side = options.externalData;
   if (side && (isAbsolute(side.location) || normalize(side.location).split(/[\\/]/).includes('..')))
     throw new Error(`external data location '${side.location}' must stay inside the model's directory`);
   const align = side?.align ?? 4096;
   const threshold = side?.threshold ?? 1024;
-  const chunks: { offset: number; bytes: Uint8Array }[] = [];
+  const placements: Placement[] = [];
   let end = 0;
 
   const emit = (init: Initializer): onnx.ITensorProto => {
     const length = storedLength(init);
     if (side && length !== undefined && length >= threshold) {
       const offset = Math.ceil(end / align) * align;
-      chunks.push({ offset, bytes: initializerBytes(init)! });
+      placements.push({ offset, init });
       end = offset + length;
       return externalProto(init.tensor, side.location, offset, length);
     }
@@ -79,19 +87,109 @@ export function layoutModelFiles(model: Model, directory: string, options: SaveO
     return { ...withoutData(init.tensor), rawData: readExternal(init.external) };
   };
 
-  const modelBytes = encodeModelProto(exportModelProto(model, emit));
+  const proto = exportModelProto(model, emit);
+  return side ? { proto, side: { location: side.location, size: end, placements } } : { proto };
+}
+
+/**
+ * Lays out the files for a model saved into `directory`, in memory (fine for small models and
+ * reproducers; `saveModel` streams instead). External tensors are read only where their bytes must move.
+ */
+export function layoutModelFiles(model: Model, directory: string, options: SaveOptions = {}): ModelFiles {
+  const { proto, side } = layout(model, directory, options);
+  const modelBytes = encodeModelProto(proto);
   if (!side) return { model: modelBytes };
-  const bytes = Buffer.alloc(end);
-  for (const chunk of chunks) bytes.set(chunk.bytes, chunk.offset);
+  const bytes = Buffer.alloc(side.size);
+  for (const { offset, init } of side.placements) bytes.set(initializerBytes(init)!, offset);
   return { model: modelBytes, sideFile: { location: side.location, bytes } };
 }
 
-/** Saves a model (and its side file, written first) atomically: readers never see a torn pair. */
-export async function saveModel(model: Model, path: string, options: SaveOptions = {}): Promise<ModelFiles> {
+/** What `saveModel` wrote. */
+export interface SavedFiles {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sideFile?: { readonly path: string; readonly bytes: number };
+}
+
+/**
+ * Writes a file through `fill` into a temporary sibling, syncs it and renames it into place, so readers
+ * never see a partial file; the content is streamed, never held whole.
+ */
+function writeStreamAtomic(
+  path: string,
+  fill: (write: (bytes: Uint8Array, at?: number) => void) => void,
+): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.offramp-tmp`);
+  const fd = openSync(temporary, 'w');
+  try {
+    let position = 0;
+    fill((bytes, at) => {
+      if (at !== undefined) position = at;
+      for (let done = 0; done < bytes.length; )
+        done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+      position += bytes.length;
+    });
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temporary, path);
+}
+
+/** Copies an external tensor's bytes in bounded chunks (weights may exceed memory). */
+function copyExternal(
+  location: ExternalLocation,
+  write: (bytes: Uint8Array, at?: number) => void,
+  at: number,
+) {
+  const chunk = Buffer.allocUnsafe(Math.min(location.length, 1 << 24));
+  const fd = openSync(location.path, 'r');
+  try {
+    for (let done = 0; done < location.length; ) {
+      const n = readSync(
+        fd,
+        chunk,
+        0,
+        Math.min(chunk.length, location.length - done),
+        location.offset + done,
+      );
+      if (n === 0)
+        throw new Error(`'${location.path}' ended before byte ${location.offset + location.length}`);
+      write(chunk.subarray(0, n), at + done);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Saves a model (and its side file, written first) atomically: readers never see a torn pair. Both are
+ * streamed, so peak memory stays near the model's own buffers whatever the weights' size; weights kept
+ * in an external file are copied chunk by chunk, or keep being referenced where they lie.
+ */
+export async function saveModel(model: Model, path: string, options: SaveOptions = {}): Promise<SavedFiles> {
   const directory = dirname(resolve(path));
-  const files = layoutModelFiles(model, directory, options);
-  if (files.sideFile)
-    await writeFileAtomic(resolve(directory, files.sideFile.location), files.sideFile.bytes);
-  await writeFileAtomic(path, files.model);
-  return files;
+  const { proto, side } = layout(model, directory, options);
+  let sideFile: SavedFiles['sideFile'];
+  if (side) {
+    const sidePath = resolve(directory, side.location);
+    writeStreamAtomic(sidePath, (write) => {
+      for (const { offset, init } of side.placements) {
+        if (init.external) copyExternal(init.external, write, offset);
+        else write(initializerBytes(init)!, offset);
+      }
+      // Trailing alignment padding is not needed: the file ends where the last tensor does.
+    });
+    sideFile = { path: sidePath, bytes: side.size };
+  }
+  let bytes = 0;
+  writeStreamAtomic(path, (write) => {
+    bytes = encodeModelProtoTo(proto, write);
+  });
+  return { path, bytes, ...(sideFile ? { sideFile } : {}) };
 }

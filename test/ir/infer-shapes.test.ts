@@ -159,8 +159,8 @@ describe('shape inference', () => {
     const condBool = b.op('Cast', [cond], { to: ElementType.bool });
     const ifNode = b.ifNode({
       cond: condBool,
-      then: (t) => [t.op('Mul', [firstToken, t.scalar('two', 2, 'float32')])],
-      else: (e) => [e.op('Concat', [firstToken, firstToken], { axis: 1 })],
+      thenBranch: (t) => [t.op('Mul', [firstToken, t.scalar('two', 2, 'float32')])],
+      elseBranch: (e) => [e.op('Concat', [firstToken, firstToken], { axis: 1 })],
     });
     const branchOut = ifNode.outputs[0]!;
     const exposed = [

@@ -11,7 +11,7 @@ import {
   writeModel,
 } from '../../src/ir/index.js';
 import { fixturePath } from '../support/encoder-fixture.js';
-import { buildEncoder, stripNames } from './support/transformer.js';
+import { buildEncoder } from './support/transformer.js';
 
 const fixture = (name: string) => importModel(readFileSync(fixturePath(name)), name).model!;
 const small = { layers: 4, hidden: 16, heads: 2, intermediate: 32, vocab: 50 } as const;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   currentOnnx,
   importModel,
+  layoutModelFiles,
   type Model,
   readModel,
   saveModel,
@@ -175,7 +176,10 @@ async function outputsOf(source: Uint8Array | string, flag: boolean, flag2: bool
     flag2: new ort.Tensor('bool', Uint8Array.of(flag2 ? 1 : 0), []),
   });
   return Object.fromEntries(
-    Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data as ArrayLike<unknown>) }]),
+    Object.entries(out).map(([k, v]) => [
+      k,
+      { dims: v.dims, data: Array.from(v.data as ArrayLike<unknown>) },
+    ]),
   );
 }
 
@@ -229,6 +233,19 @@ describe('lossless round trips', () => {
       expect(await outputsOf(written, flag, flag2)).toEqual(before);
       expect(before.big!.data).toEqual([BIG]);
     }
+  });
+
+  it('streams saveModel to the same bytes as the in-memory layout, with and without a side file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offramp-stream-'));
+    const model = load(original);
+    const inline = await saveModel(model, join(dir, 'inline.onnx'));
+    expect(readFileSync(inline.path).equals(Buffer.from(writeModel(model)))).toBe(true);
+    expect(inline.bytes).toBe(readFileSync(inline.path).length);
+    const options = { externalData: { location: 'side.bin', threshold: 32 } };
+    const saved = await saveModel(model, join(dir, 'external.onnx'), options);
+    const expected = layoutModelFiles(model, dir, options);
+    expect(readFileSync(saved.path).equals(Buffer.from(expected.model))).toBe(true);
+    expect(readFileSync(saved.sideFile!.path).equals(Buffer.from(expected.sideFile!.bytes))).toBe(true);
   });
 
   it('round-trips through external data: weights move to a 4 KiB-aligned side file and back', async () => {

@@ -19,8 +19,8 @@ interface NodeText {
   readonly out: string[];
   readonly name: string;
   readonly domain?: string;
-  readonly then?: NodeText[];
-  readonly thenOut?: string[];
+  readonly branch?: NodeText[];
+  readonly branchOut?: string[];
 }
 
 const nodeProto = (n: NodeText): Record<string, unknown> => ({
@@ -29,11 +29,11 @@ const nodeProto = (n: NodeText): Record<string, unknown> => ({
   name: n.name,
   opType: n.op,
   ...(n.domain ? { domain: n.domain } : {}),
-  ...(n.then
+  ...(n.branch
     ? {
         // then: the given nodes; else: Identity(x), so only the then branch carries the case under test.
         attribute: [
-          { name: 'then_branch', nodes: n.then, outputs: n.thenOut! },
+          { name: 'then_branch', nodes: n.branch, outputs: n.branchOut! },
           {
             name: 'else_branch',
             nodes: [{ op: 'Identity', in: ['x'], out: [`${n.name}_else`], name: `${n.name}_else` }],
@@ -111,8 +111,8 @@ describe('the verifier rejects broken graphs with the right code, naming node an
             in: ['cond'],
             out: ['y'],
             name: 'if',
-            then: [{ op: 'Neg', in: ['x'], out: ['r'], name: 'inner' }],
-            thenOut: ['r'],
+            branch: [{ op: 'Neg', in: ['x'], out: ['r'], name: 'inner' }],
+            branchOut: ['r'],
           },
         ],
         ['y'],
@@ -140,8 +140,8 @@ describe('the verifier rejects broken graphs with the right code, naming node an
             in: ['cond'],
             out: ['y'],
             name: 'if',
-            then: [{ op: 'Neg', in: ['r'], out: ['t'], name: 'inner' }],
-            thenOut: ['t'],
+            branch: [{ op: 'Neg', in: ['r'], out: ['t'], name: 'inner' }],
+            branchOut: ['t'],
           },
           { op: 'Relu', in: ['x'], out: ['r'], name: 'relu' },
         ],
@@ -197,8 +197,8 @@ describe('the verifier rejects broken graphs with the right code, naming node an
     const node = b.ifNode({
       cond,
       name: 'disagree',
-      then: (t) => [t.scalar('f', 1, 'float32')],
-      else: (e) => [e.scalar('i', 1, 'int64')],
+      thenBranch: (t) => [t.scalar('f', 1, 'float32')],
+      elseBranch: (e) => [e.scalar('i', 1, 'int64')],
     });
     b.addOutput(node.outputs[0]!);
     const problems = verifyModel(model, 'if.onnx');
@@ -215,7 +215,7 @@ describe('the verifier rejects broken graphs with the right code, naming node an
     const cond = b.addInput('cond', { elementType: ElementType.bool, shape: [] });
     const x = b.addInput('x', { elementType: ElementType.float32, shape: [2] });
     const relu = b.op('Relu', [x]);
-    const node = b.ifNode({ cond, then: (t) => [t.op('Neg', [relu])], else: () => [relu] });
+    const node = b.ifNode({ cond, thenBranch: (t) => [t.op('Neg', [relu])], elseBranch: () => [relu] });
     b.addOutput(node.outputs[0]!);
     expect(verifyModel(model)).toEqual([]);
     expect(relu.uses.size).toBe(2);

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { diagnostic } from '../../src/diagnostics/index.js';
 import { describe, expect, it } from 'vitest';
+import { diagnostic } from '../../src/diagnostics/index.js';
 import {
   Builder,
   ElementType,
@@ -15,9 +15,9 @@ import {
   verifyModel,
   writeModel,
 } from '../../src/ir/index.js';
-import { eliminateDeadNodes } from '../../src/passes/eliminate-dead-nodes.js';
 import type { CompilerPass } from '../../src/passes/compiler-pass.js';
 import type { CompileContext } from '../../src/passes/context.js';
+import { eliminateDeadNodes } from '../../src/passes/eliminate-dead-nodes.js';
 import { parameterInputName } from '../../src/passes/index.js';
 import { runPasses } from '../../src/passes/manager.js';
 import {
@@ -229,8 +229,8 @@ function captureModel(): { model: Model; weight: string; relu: string } {
   b.op('Sigmoid', [b.op('Tanh', [relu])]);
   const ifNode = b.ifNode({
     cond,
-    then: (t) => [t.op('MatMul', [x, w])],
-    else: (e) => [e.op('Add', [relu, bias])],
+    thenBranch: (t) => [t.op('MatMul', [x, w])],
+    elseBranch: (e) => [e.op('Add', [relu, bias])],
     outputs: ['y'],
     outputTypes: [{ elementType: ElementType.float32, shape: [2, 3] }],
   });
