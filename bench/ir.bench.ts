@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       `BERT-base-size encoder, ${mb(bytes)} (${BASE.layers} layers, H ${BASE.hidden}), median of 3, fresh process each`,
     );
     console.log(
-      `  read + write bytes:                 ${copyMs.toFixed(0)} ms, peak RSS ${mb(median(copies, 'rss'))}`,
+      `  read + write bytes (fsync):         ${copyMs.toFixed(0)} ms, peak RSS ${mb(median(copies, 'rss'))}`,
     );
     console.log(
       `  read + import + saveModel (stream): ${irMs.toFixed(0)} ms (import ${median(irs, 'importMs').toFixed(0)} ms, export ${median(irs, 'exportMs').toFixed(0)} ms), peak RSS ${mb(irRss)}`,
