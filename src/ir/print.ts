@@ -7,10 +7,10 @@ function typeText(t: TensorType | undefined): string {
   return `${elementTypeName(t.elementType)}${shape}`;
 }
 
-function attributeText(a: AttributeValue, indent: string): string {
+function attributeText(a: AttributeValue): string {
   switch (a.kind) {
     case 'graph':
-      return `\n${printGraph(a.value, `${indent}    `)}`;
+      return `graph ${JSON.stringify(a.value.name)}`;
     case 'tensor':
       return `tensor<${elementTypeName(a.value.dataType ?? 0)}[${(a.value.dims ?? []).join(',')}]>`;
     case 'ints':
@@ -29,23 +29,33 @@ function attributeText(a: AttributeValue, indent: string): string {
 }
 
 const ref = (v: Value | undefined) => (v ? `%${v.name}` : '_');
+/** A defined value with its type when known: `%h: float32[batch,sequence,64]`. */
+const def = (v: Value) => (v.type ? `%${v.name}: ${typeText(v.type)}` : `%${v.name}`);
 
-/** A deterministic text form of a graph, for golden tests and `--print-ir-after`. */
+/**
+ * A deterministic text form of a graph, for golden tests and `--print-ir-after`: MLIR-like, one node per
+ * line (`%out: type = domain.Op(%in, ...) {attributes}  # node name`), initializers summarised by type
+ * (and where external data keeps them), subgraphs printed under their node, indented.
+ */
 export function printGraph(graph: Graph, indent = ''): string {
   const lines: string[] = [];
-  lines.push(
-    `${indent}graph ${JSON.stringify(graph.name)} (${graph.inputs.map((v) => `%${v.name}: ${typeText(v.type)}`).join(', ')}) {`,
-  );
+  lines.push(`${indent}graph ${JSON.stringify(graph.name)} (${graph.inputs.map(def).join(', ')}) {`);
   for (const init of graph.initializers.values()) {
     if (graph.inputs.includes(init.value)) continue;
-    lines.push(`${indent}  const %${init.value.name}: ${typeText(init.value.type)}`);
+    const where = init.external
+      ? `  // external ${init.external.location} @${init.external.offset} +${init.external.length}`
+      : '';
+    lines.push(`${indent}  const ${def(init.value)}${where}`);
   }
   for (const node of graph.nodes) {
-    const attrs = [...node.attributes].map(([k, a]) => `${k}=${attributeText(a, indent)}`).join(', ');
+    const attrs = [...node.attributes].map(([k, a]) => `${k}=${attributeText(a)}`).join(', ');
     const op = node.domain ? `${node.domain}.${node.op}` : node.op;
+    const outputs = node.outputs.length > 0 ? `${node.outputs.map(def).join(', ')} = ` : '';
     lines.push(
-      `${indent}  ${node.outputs.map(ref).join(', ')} = ${op}(${node.inputs.map(ref).join(', ')})${attrs ? ` {${attrs}}` : ''}  # ${node.name}`,
+      `${indent}  ${outputs}${op}(${node.inputs.map(ref).join(', ')})${attrs ? ` {${attrs}}` : ''}  # ${node.name}`,
     );
+    for (const [key, a] of node.attributes)
+      if (a.kind === 'graph') lines.push(`${indent}    ${key}:`, printGraph(a.value, `${indent}    `));
   }
   lines.push(`${indent}  return ${graph.outputs.map(ref).join(', ')}`);
   lines.push(`${indent}}`);
