@@ -689,6 +689,87 @@ const identityWithValues: Rule = (node, inf) => {
   return [typeOf(node.inputs[0])];
 };
 
+/** Conv over N spatial dims: [N, C, D...] × [M, C/group, K...] → [N, M, D'...]. */
+const conv: Rule = (node) => {
+  const x = shapeOf(node.inputs[0]);
+  const w = shapeOf(node.inputs[1]);
+  const elementType = elemOf(node.inputs[0]);
+  if (!x || !w) return [tensor(elementType, undefined)];
+  const spatial = x.length - 2;
+  const kernel =
+    intsAttr(node, 'kernel_shape') ?? w.slice(2).map((d) => (typeof d === 'number' ? d : Number.NaN));
+  const strides = intsAttr(node, 'strides') ?? Array(spatial).fill(1);
+  const dilations = intsAttr(node, 'dilations') ?? Array(spatial).fill(1);
+  const pads = intsAttr(node, 'pads') ?? Array(2 * spatial).fill(0);
+  const autoPad = node.attributes.get('auto_pad');
+  const padMode = autoPad?.kind === 'string' ? autoPad.value : 'NOTSET';
+  const out: Dim[] = [x[0], w[0]];
+  for (let i = 0; i < spatial; i++) {
+    const d = x[i + 2];
+    const k = kernel[i]!;
+    if (typeof d !== 'number' || Number.isNaN(k)) {
+      // A symbolic length survives stride 1: it grows by the padding beyond the kernel's reach.
+      const grow = pads[i]! + pads[i + spatial]! - (k - 1) * dilations[i]!;
+      const same = padMode.startsWith('SAME') || (padMode === 'NOTSET' && grow === 0);
+      if (strides[i] === 1 && same) out.push(d);
+      else if (strides[i] === 1 && padMode === 'NOTSET' && grow > 0) out.push(addDims(d, grow));
+      else out.push(undefined);
+      continue;
+    }
+    if (padMode.startsWith('SAME')) out.push(Math.ceil(d / strides[i]!));
+    else if (padMode === 'VALID') out.push(Math.floor((d - ((k - 1) * dilations[i]! + 1)) / strides[i]!) + 1);
+    else
+      out.push(
+        Math.floor((d + pads[i]! + pads[i + spatial]! - ((k - 1) * dilations[i]! + 1)) / strides[i]!) + 1,
+      );
+  }
+  return [tensor(elementType, out)];
+};
+
+const pad: Rule = (node, inf) => {
+  const x = shapeOf(node.inputs[0]);
+  const elementType = elemOf(node.inputs[0]);
+  const pads = inf.opset < 11 ? intsAttr(node, 'pads') : inf.intList(node.inputs[1]);
+  if (!x) return [tensor(elementType, undefined)];
+  if (!pads)
+    return [
+      tensor(
+        elementType,
+        x.map(() => undefined),
+      ),
+    ];
+  const axes = inf.opset >= 18 ? inf.intList(node.inputs[3]) : undefined;
+  const along = (axes ?? x.map((_, k) => k)).map((a) => normalizeAxis(a, x.length));
+  const out: Dim[] = [...x];
+  along.forEach((axis, k) => {
+    out[axis] = addDims(x[axis], pads[k]! + pads[k + along.length]!);
+  });
+  return [tensor(elementType, out)];
+};
+
+const tile: Rule = (node, inf) => {
+  const x = shapeOf(node.inputs[0]);
+  const repeats = inf.intList(node.inputs[1]);
+  const elementType = elemOf(node.inputs[0]);
+  if (!x) return [tensor(elementType, undefined)];
+  if (!repeats)
+    return [
+      tensor(
+        elementType,
+        x.map(() => undefined),
+      ),
+    ];
+  return [
+    tensor(
+      elementType,
+      x.map((d, k) => mulDims(d, repeats[k]!)),
+    ),
+  ];
+};
+
+/** RMS-style normalizations: output 0 like the input (further outputs are statistics, rarely used). */
+const rmsNorm: Rule = (node) => [typeOf(node.inputs[0])];
+
 const UNARY = [
   'Abs',
   'Neg',
@@ -789,6 +870,11 @@ const RULES: Readonly<Record<string, Rule>> = {
   Flatten: flatten,
   Dropout: dropout,
   NonZero: nonZero,
+  Conv: conv,
+  Pad: pad,
+  Tile: tile,
+  RMSNormalization: rmsNorm,
+  SimplifiedLayerNormalization: rmsNorm,
 };
 
 const CONTRIB_RULES: Readonly<Record<string, Rule>> = {
@@ -796,6 +882,9 @@ const CONTRIB_RULES: Readonly<Record<string, Rule>> = {
   'com.microsoft.FastGelu': sameAsInput,
   'com.microsoft.BiasGelu': sameAsInput,
   'com.microsoft.Gelu': sameAsInput,
+  'com.microsoft.SimplifiedLayerNormalization': rmsNorm,
+  'com.microsoft.SkipSimplifiedLayerNormalization': rmsNorm,
+  'com.microsoft.RotaryEmbedding': sameAsInput,
 };
 
 /**

@@ -48,7 +48,14 @@ function exposing(model: Model, values: readonly Value[]): Uint8Array {
   }
 }
 
-const bind = (d: Dim, sizes: Record<string, number>) => (typeof d === 'string' ? sizes[d] : d);
+/** A dim at concrete sizes: symbols and the sums (`sequence + 3`) inference writes; undefined stays. */
+const bind = (d: Dim, sizes: Record<string, number>): number | undefined =>
+  typeof d === 'string'
+    ? d.split(' + ').reduce<number | undefined>((s, t) => {
+        const n = /^\d+$/.test(t) ? Number(t) : sizes[t];
+        return s === undefined || n === undefined ? undefined : s + n;
+      }, 0)
+    : d;
 
 describe('shape inference', () => {
   it('agrees with onnxruntime’s own inference on every value of the fixture', async () => {
@@ -163,6 +170,23 @@ describe('shape inference', () => {
       elseBranch: (e) => [e.op('Concat', [firstToken, firstToken], { axis: 1 })],
     });
     const branchOut = ifNode.outputs[0]!;
+    // Mamba's depthwise causal conv over [batch, channels, sequence], plus Pad and Tile.
+    const channels = b.op('Transpose', [x], { perm: [0, 2, 1] });
+    const conv = b.op(
+      'Conv',
+      [
+        channels,
+        b.constant('conv_w', new Float32Array(8 * 4), [8, 1, 4]),
+        b.constant('conv_b', new Float32Array(8), [8]),
+      ],
+      { group: 8, pads: [3, 0], kernel_shape: [4] },
+    );
+    const strided = b.op('Conv', [channels, b.constant('conv_s', new Float32Array(2 * 8 * 3), [2, 8, 3])], {
+      strides: [2],
+      pads: [1, 1],
+    });
+    const padded = b.op('Pad', [x, b.constant('pads', BigInt64Array.of(0n, 1n, 0n, 0n, 2n, 3n))]);
+    const tiled = b.op('Tile', [firstToken, b.constant('repeats', BigInt64Array.of(2n, 3n))]);
     const exposed = [
       logits,
       probs,
@@ -183,6 +207,10 @@ describe('shape inference', () => {
       erf,
       cast,
       branchOut,
+      conv,
+      strided,
+      padded,
+      tiled,
     ];
     for (const v of exposed) b.addOutput(v);
     const { diagnostics } = inferShapes(graph);
@@ -190,6 +218,8 @@ describe('shape inference', () => {
     expect(branchOut.type).toEqual({ elementType: ElementType.float32, shape: ['batch', undefined] });
     expect(gemm.shape).toEqual(['batch', 3]);
     expect(tail.shape).toEqual(['batch', 'sequence', 4]);
+    expect(conv.shape).toEqual(['batch', 8, 'sequence']);
+    expect(padded.shape).toEqual(['batch', 'sequence + 3', 11]);
     const session = await ort.InferenceSession.create(exposing(model, exposed), { logSeverityLevel: 3 });
     const sizes = { batch: 2, sequence: 5 };
     const data = Float32Array.from({ length: 2 * 5 * 8 }, (_, k) => Math.sin(k));
