@@ -74,9 +74,11 @@ export function buildProgram(): Command {
     .description("show a model's inputs, outputs, ops and discovered layers")
     .argument('<model>', 'an .onnx file')
     .option('--layers <pattern>', 'layer name pattern with {i}')
+    .option('--sequence-length <n>', 'sequence length FLOPs are counted at', '128')
     .action(
       guarded(
-        (file: string, o: Record<string, unknown>) => inspectCommand(file, { ...common(), ...(o as object) }),
+        (file: string, o: Record<string, unknown>) =>
+          inspectCommand(file, { ...common(), ...(o as object) } as never),
         debug,
       ),
     );

@@ -144,7 +144,9 @@ describe('offramp CLI', () => {
     expect(r.code).toBe(0);
     const { result } = JSON.parse(r.stdout);
     expect(result.layers).toHaveLength(6);
-    expect(result.layers[5].output).toContain('/bert/encoder/layer.5/');
+    expect(result.layers[5].cut.name).toContain('/bert/encoder/layer.5/');
+    expect(result.layers[0].flops).toBeGreaterThan(0);
+    expect(result.parameters).toBeGreaterThan(0);
   });
 
   it('checks a file and formats it canonically, with --check for CI', async () => {
