@@ -10,6 +10,7 @@ export {
   removeNodes,
   replaceAllUsesWith,
 } from './builder.js';
+export { producedElementType } from './element-type-rules.js';
 export {
   encodeModelProto,
   encodeModelProtoTo,
