@@ -33,7 +33,7 @@ const plan = (minExit: number, exits: number[]): CompilePlan => ({
     kind: 'weights',
     pool: 'cls',
     pooler: 'pabee.pooler.',
-    classifier: 'pabee.classifier.{i}.',
+    classifier: { kind: 'linear', key: 'pabee.classifier.{i}.' },
     weightsFile: join(dir, 'heads.safetensors'),
   },
   policy: { kind: 'maxprob', parameters: {} },

@@ -2,6 +2,7 @@ import { loadRamp } from '../compiler/front-end.js';
 import { planFromModel } from '../compiler/plan-from-ast.js';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
 import { readNpyFolder } from '../io/index.js';
+import { policyOptionsOf } from '../passes/plan.js';
 import { SafetensorsWeights } from '../passes/weights.js';
 import { type ParameterValues, policySpecs, recordSignals, simulate } from '../policies/index.js';
 import { candidateSettings } from './candidates.js';
@@ -69,12 +70,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     spec,
     exitLayers: recorded.exitLayers,
     classes: recorded.classes,
-    options: {
-      ...(plan.policy.lambdaBlocks !== undefined ? { lambdaBlocks: plan.policy.lambdaBlocks } : {}),
-      ...(plan.policy.normalizedEntropy !== undefined
-        ? { normalizedEntropy: plan.policy.normalizedEntropy }
-        : {}),
-    },
+    options: policyOptionsOf(plan.policy),
     heads: recorded.heads,
     ...(plan.policy.weightsPrefix ? { weightsPrefix: plan.policy.weightsPrefix } : {}),
     weight: (key) => (plan.policy.weightsFile ? weights.get(plan.policy.weightsFile, key) : undefined),

@@ -1,6 +1,7 @@
 import { type Diagnostic, diagnostic, type SourceSpan } from '../diagnostics/index.js';
 import type { LinkedModel } from '../link/index.js';
-import type { CheckedModel, ExitSelection, PolicyModule, WeightsDecl } from '../parser/ast.js';
+import type { CheckedModel, ExitSelection, PolicyModule } from '../parser/ast.js';
+import { classifierComponent, weightKeys } from '../parser/index.js';
 import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
 import { policySpecs } from '../policies/index.js';
 
@@ -29,10 +30,6 @@ export function resolveExits(selection: ExitSelection, layers: number, diagnosti
     if (layer > layers) diagnostics.push(diagnostic('OR3005', { layer, layers }, { span: selection.loc }));
   }
   return [...new Set(exits)].filter((l) => l >= 1 && l <= layers).sort((a, b) => a - b);
-}
-
-function keyOf(weights: WeightsDecl | undefined, component: string | undefined): string | undefined {
-  return weights?.keys.find((k) => (k.component ?? 'linear') === (component ?? 'linear'))?.template.value;
 }
 
 function moduleWeights(module: PolicyModule | undefined): { file?: string; prefix?: string } {
@@ -81,33 +78,63 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
     diagnostics.push(unsupported('explicit cut tensors (use a name pattern or auto)', layers.loc));
   const exits = [...linked.exitLayers];
 
+  const p = model.policy;
   let head: HeadPlan | undefined;
   const e = model.exits;
   if (e.fromOutputs) {
     head = { kind: 'outputs', outputTemplate: e.fromOutputs.value };
-  } else {
-    const pool = e.pool?.mode ?? 'cls';
-    const classifier = e.head?.classifier;
-    if (pool === 'none')
-      diagnostics.push(unsupported('pool none (a classifier head needs one vector per sample)', e.pool!.loc));
-    if (classifier && classifier.kind !== 'LinearHead')
+  } else if (p.name === 'mamba' && !e.head) {
+    // DYNAMAX: the exit head is the policy's Mamba block, which reads the layer's whole sequence.
+    const w = moduleWeights(p.head);
+    if (e.pool && e.pool.mode !== 'none')
       diagnostics.push(
-        unsupported(`${classifier.kind === 'MlpHead' ? 'mlp' : 'mamba'} exit heads`, classifier.loc),
+        unsupported(
+          `pool ${e.pool.mode} before a Mamba head (it reads the whole sequence; use pool none)`,
+          e.pool.loc,
+        ),
       );
-    const classifierKey = keyOf(e.weights, 'linear');
-    const poolerKey = e.head?.pooler ? keyOf(e.weights, 'pooler') : undefined;
-    if (e.weights && classifierKey && pool !== 'none') {
+    if (w.file && w.prefix)
+      head = {
+        kind: 'weights',
+        pool: 'none',
+        classifier: { kind: 'mamba', key: w.prefix },
+        weightsFile: w.file,
+      };
+  } else {
+    const classifier = e.head?.classifier;
+    const isMamba = classifier?.kind === 'MambaHead';
+    const pool = e.pool?.mode ?? (isMamba ? 'none' : 'cls');
+    if (pool === 'none' && !isMamba)
+      diagnostics.push(unsupported('pool none (a classifier head needs one vector per sample)', e.pool!.loc));
+    if (pool !== 'none' && isMamba)
+      diagnostics.push(
+        unsupported(
+          `pool ${pool} before a Mamba head (it reads the whole sequence; use pool none)`,
+          e.pool!.loc,
+        ),
+      );
+    const keys = e.weights && classifier ? weightKeys(e.weights, classifierComponent(classifier)) : undefined;
+    const classifierKey = classifier ? keys?.get(classifierComponent(classifier))?.value : undefined;
+    const poolerKey = e.head?.pooler ? keys?.get('pooler')?.value : undefined;
+    if (e.weights && classifierKey && !diagnostics.slice(before).length) {
       head = {
         kind: 'weights',
         pool,
-        classifier: classifierKey,
+        classifier:
+          classifier?.kind === 'MlpHead'
+            ? {
+                kind: 'mlp',
+                key: classifierKey,
+                blocks: classifier.layers?.value ?? 1,
+                activation: classifier.activation?.value ?? 'gelu',
+              }
+            : { kind: isMamba ? 'mamba' : 'linear', key: classifierKey },
         weightsFile: e.weights.file.resolved,
         ...(poolerKey ? { pooler: poolerKey } : {}),
       };
     }
   }
 
-  const p = model.policy;
   const parameters: Record<string, number | readonly number[]> = {};
   let policy: PolicyPlan | undefined;
   switch (p.name) {
@@ -169,7 +196,8 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
       };
       break;
     case 'mamba':
-      diagnostics.push(unsupported('the Mamba exit classifier (DYNAMAX) on encoder backbones', p.nameLoc));
+      if (p.threshold) parameters.threshold = p.threshold.value;
+      policy = { kind: 'mamba', parameters, measure: p.confidence?.value ?? 'maxprob' };
       break;
   }
   if (policy) checkParameterRanges(policy, model, diagnostics);

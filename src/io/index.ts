@@ -10,4 +10,10 @@ export {
   writeNpy,
 } from './npy.js';
 export { readNpyFolder } from './npy-folder.js';
-export { parseSafetensors, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+export {
+  encodeSafetensors,
+  parseSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  type TensorToWrite,
+} from './safetensors.js';

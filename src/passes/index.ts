@@ -12,5 +12,11 @@ export {
   pipelineText,
 } from './pass.js';
 export { CHAIN_PIPELINE, type PipelineOptions, type PipelineResult, runChainPipeline } from './pipeline.js';
-export type { CompilePlan, HeadPlan, PolicyPlan } from './plan.js';
+export {
+  type ClassifierPlan,
+  type CompilePlan,
+  type HeadPlan,
+  type PolicyPlan,
+  policyOptionsOf,
+} from './plan.js';
 export { type SegmentModel, splitSegments } from './split-segments.js';

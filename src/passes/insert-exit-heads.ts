@@ -2,62 +2,73 @@ import { diagnostic } from '../diagnostics/index.js';
 import { Builder, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
+import { bertPooler, linearClassifier, mlpClassifier } from './heads/classifiers.js';
+import { HeadWeights } from './heads/head-weights.js';
+import { mambaClassifier } from './heads/mamba.js';
+import { poolTokens } from './heads/pool.js';
+import type { HeadPlan } from './plan.js';
 
 /** Resolves `{i}` (0-based module index) in a key template. */
 export const keyFor = (template: string, moduleIndex: number) =>
   template.replaceAll('{i}', String(moduleIndex));
 
-/** An initializer for a safetensors tensor, checked against the shape the head needs. */
-function weightValue(
-  b: Builder,
-  ctx: CompileContext,
-  file: string,
-  key: string,
-  expected: readonly (number | undefined)[],
-  role: string,
-  cache: Map<string, Value>,
-): Value | undefined {
-  const cached = cache.get(`${file}\u0000${key}`);
-  if (cached) return cached;
-  const tensor = ctx.weights.get(file, key);
-  if (!tensor) {
-    ctx.diagnostics.push(diagnostic('OR3003', { file, key }, { graph: { file } }));
-    return undefined;
+type WeightHead = Extract<HeadPlan, { kind: 'weights' }>;
+
+/** The hidden size at the cut, read off the first weight that sees it (pooler, MLP block, Mamba or linear). */
+function hiddenSizeOf(weights: HeadWeights, head: WeightHead, index: number): number | undefined {
+  if (head.pooler) return weights.shape(`${head.pooler}weight`)?.[1];
+  const key = keyFor(head.classifier.key, index);
+  switch (head.classifier.kind) {
+    case 'linear':
+      return weights.shape(`${key}weight`)?.[1];
+    case 'mlp':
+      return weights.shape(head.classifier.blocks > 0 ? `${key}hidden.0.weight` : `${key}out.weight`)?.[1];
+    case 'mamba':
+      return weights.shape(`${key}in_proj.weight`)?.[1];
   }
-  const fits =
-    tensor.shape.length === expected.length &&
-    expected.every((d, k) => d === undefined || d === tensor.shape[k]);
-  if (!fits) {
-    ctx.diagnostics.push(
-      diagnostic(
-        'OR3004',
-        { key, actual: tensor.shape.join(', '), expected: expected.map((d) => d ?? '?').join(', '), role },
-        { graph: { file } },
-      ),
-    );
-    return undefined;
-  }
-  const value = b.constant(`offramp/${key}`, tensor.data, tensor.shape);
-  cache.set(`${file}\u0000${key}`, value);
-  return value;
 }
 
-/** The hidden size at the cut, from the first layer's LayerNormalization scale or the pooler weight. */
-function hiddenSizeOf(
+/** One exit's head on the layer's cut [B, T, H]: its logits [B, C] and, for pooled heads, the pooled vector. */
+function buildHead(
+  b: Builder,
   ctx: CompileContext,
-  file: string,
-  poolerKey: string | undefined,
-  classifierKey: string,
-): number | undefined {
-  const probe = poolerKey
-    ? ctx.weights.get(file, `${poolerKey}weight`)
-    : ctx.weights.get(file, `${classifierKey}weight`);
-  return probe?.shape[1];
+  weights: HeadWeights,
+  head: WeightHead,
+  cut: Value,
+  index: number,
+  prefix: string,
+): { logits: Value; pooled?: Value } | undefined {
+  const hidden = hiddenSizeOf(weights, head, index);
+  const key = keyFor(head.classifier.key, index);
+  const classifier = head.classifier;
+  if (classifier.kind === 'mamba') {
+    const logits = mambaClassifier(b, weights, cut, key, hidden, `${prefix}/mamba`);
+    return logits ? { logits } : undefined;
+  }
+  if (head.pool === 'none') return undefined;
+  let pooled = poolTokens(b, ctx, cut, head.pool, prefix);
+  if (pooled && head.pooler) pooled = bertPooler(b, weights, pooled, head.pooler, hidden, `${prefix}/pooler`);
+  if (!pooled) return undefined;
+  const logits =
+    classifier.kind === 'linear'
+      ? linearClassifier(b, weights, pooled, key, hidden, `${prefix}/classifier`)
+      : mlpClassifier(
+          b,
+          weights,
+          pooled,
+          key,
+          classifier.blocks,
+          classifier.activation,
+          hidden,
+          `${prefix}/mlp`,
+        );
+  return logits ? { logits, pooled } : undefined;
 }
 
 /**
- * Builds each exit's head on the layer's cut value: token pooling, the optional shared BERT pooler and the
- * linear classifier, from safetensors weights; or reuses the per-layer outputs of an all-exits export.
+ * Builds each exit's head on the layer's cut value: token pooling, the optional shared BERT pooler and a
+ * linear, MLP or Mamba classifier, from safetensors weights; or reuses the per-layer outputs of an
+ * all-exits export.
  */
 export const insertExitHeads: CompilerPass = {
   name: 'insert-exit-heads',
@@ -68,8 +79,8 @@ export const insertExitHeads: CompilerPass = {
     const layers = ctx.layers ?? [];
     const b = new Builder(model, model.graph);
     const head = ctx.plan.head;
-    const cache = new Map<string, Value>();
-    let nodesBefore = model.graph.nodes.length;
+    const weights = head.kind === 'weights' ? new HeadWeights(b, ctx, head.weightsFile) : undefined;
+    const nodesBefore = model.graph.nodes.length;
     for (const layer of ctx.plan.exits) {
       const index = layer - 1;
       if (head.kind === 'outputs') {
@@ -85,93 +96,12 @@ export const insertExitHeads: CompilerPass = {
         continue;
       }
       const cut = layers[index]?.output;
-      if (!cut) continue;
-      const prefix = `offramp/exit${layer}`;
-      const at = b.scalar(`${prefix}/token`, head.pool === 'last' ? -1 : 0, 'int64');
-      let pooled: Value;
-      if (head.pool === 'mean') {
-        const maskInput = model.graph.inputs.find(
-          (v) => v.name === (ctx.plan.attentionMask ?? 'attention_mask'),
-        );
-        if (!maskInput) {
-          ctx.diagnostics.push(
-            diagnostic(
-              'OR3006',
-              { name: ctx.plan.attentionMask ?? 'attention_mask' },
-              { graph: { file: ctx.plan.backbone } },
-            ),
-          );
-          continue;
-        }
-        const mask = b.op('Unsqueeze', [
-          b.op('Cast', [maskInput], { to: 1 }),
-          b.constant(`${prefix}/axes`, BigInt64Array.of(-1n), [1]),
-        ]);
-        const axis = b.constant(`${prefix}/seq_axis`, BigInt64Array.of(1n), [1]);
-        const summed = b.op('ReduceSum', [b.op('Mul', [cut, mask]), axis], { keepdims: 0 });
-        pooled = b.op(
-          'Div',
-          [summed, b.op('ReduceSum', [mask, axis], { keepdims: 0 })],
-          {},
-          `${prefix}/mean`,
-        );
-      } else {
-        pooled = b.op('Gather', [cut, at], { axis: 1 }, `${prefix}/pool`);
-      }
-      const hidden = hiddenSizeOf(ctx, head.weightsFile, head.pooler, keyFor(head.classifier, index));
-      if (head.pooler) {
-        const w = weightValue(
-          b,
-          ctx,
-          head.weightsFile,
-          `${head.pooler}weight`,
-          [hidden, hidden],
-          'the pooler',
-          cache,
-        );
-        const bias = weightValue(
-          b,
-          ctx,
-          head.weightsFile,
-          `${head.pooler}bias`,
-          [hidden],
-          'the pooler',
-          cache,
-        );
-        if (!w || !bias) continue;
-        pooled = b.op(
-          'Tanh',
-          [b.op('Gemm', [pooled, w, bias], { transB: 1 }, `${prefix}/pooler`)],
-          {},
-          `${prefix}/pooler_tanh`,
-        );
-      }
-      const key = keyFor(head.classifier, index);
-      const w = weightValue(
-        b,
-        ctx,
-        head.weightsFile,
-        `${key}weight`,
-        [undefined, hidden],
-        'the classifier',
-        cache,
-      );
-      const bias = w
-        ? weightValue(
-            b,
-            ctx,
-            head.weightsFile,
-            `${key}bias`,
-            [w.type?.shape?.[0] as number],
-            'the classifier',
-            cache,
-          )
-        : undefined;
-      if (!w || !bias) continue;
-      const logits = b.op('Gemm', [pooled, w, bias], { transB: 1 }, `${prefix}/classifier`);
-      logits.type = { elementType: 1 };
-      pooled.type = { elementType: 1 };
-      ctx.exits.push({ layer, logits, pooled });
+      if (!cut || !weights) continue;
+      const built = buildHead(b, ctx, weights, head, cut, index, `offramp/exit${layer}`);
+      if (!built) continue;
+      built.logits.type = { elementType: 1 };
+      if (built.pooled) built.pooled.type = { elementType: 1 };
+      ctx.exits.push({ layer, ...built });
     }
     // The last layer always exits. Without a declared exit there, the backbone's own output is that exit.
     const lastLayer = layers.length;
@@ -184,7 +114,6 @@ export const insertExitHeads: CompilerPass = {
       if (own) ctx.exits.push({ layer: lastLayer, logits: own });
     }
     const added = model.graph.nodes.length - nodesBefore;
-    nodesBefore = 0;
     return { modified: added > 0, statistics: { exits: ctx.exits.length, 'head-nodes': added } };
   },
 };

@@ -5,6 +5,7 @@ import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
 import { graphOps } from './graph-ops.js';
 import { keyFor } from './insert-exit-heads.js';
+import { policyOptionsOf } from './plan.js';
 
 const CODE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int64: 7, bool: 9 };
 
@@ -96,8 +97,7 @@ export const insertPolicy: CompilerPass = {
         exitIndex,
         exitCount: ctx.exits.length,
         classes: typeof classes === 'number' ? classes : classCount(ctx, record.logits),
-        ...(plan.lambdaBlocks !== undefined ? { lambdaBlocks: plan.lambdaBlocks } : {}),
-        ...(plan.normalizedEntropy !== undefined ? { normalizedEntropy: plan.normalizedEntropy } : {}),
+        ...policyOptionsOf(plan),
       };
       record.logits.type = {
         elementType: ElementType.float32,
@@ -173,7 +173,8 @@ export const insertPolicy: CompilerPass = {
 
 function classCount(ctx: CompileContext, logits: Value): number {
   const producer = logits.producer;
-  const weight = producer?.op === 'Gemm' ? producer.inputs[1] : undefined;
+  // Heads end in a Gemm (pooled heads) or a MatMul with a [in, C] weight (sequence heads).
+  const weight = producer?.op === 'Gemm' || producer?.op === 'MatMul' ? producer.inputs[1] : undefined;
   const init = weight ? weight.graph.initializers.get(weight.name) : undefined;
   const dims = init?.tensor.dims?.map(Number);
   if (dims && dims.length === 2) return producer?.intAttribute('transB', 0n) === 1n ? dims[0]! : dims[1]!;

@@ -1,15 +1,30 @@
-import type { PolicyKind } from '../policies/index.js';
+import type { PolicyKind, PolicyOptions } from '../policies/index.js';
+
+/** The classifier on top of the (pooled) hidden state; `key` is its weight-key prefix with `{i}` = 0-based layer. */
+export type ClassifierPlan =
+  | { readonly kind: 'linear'; readonly key: string }
+  | {
+      /** `blocks` hidden Linear + activation blocks (`hidden.{k}.`), then `out.` to the classes. */
+      readonly kind: 'mlp';
+      readonly key: string;
+      readonly blocks: number;
+      readonly activation: 'tanh' | 'relu' | 'gelu' | 'sigmoid';
+    }
+  | {
+      /** A Mamba mixer over the layer's whole sequence, read at the last position (DYNAMAX). */
+      readonly kind: 'mamba';
+      readonly key: string;
+    };
 
 /** How an exit's head is built from the layer's hidden state [B, T, H]. */
 export type HeadPlan =
   | {
       readonly kind: 'weights';
-      /** Token pooling before the head. */
-      readonly pool: 'cls' | 'mean' | 'last';
+      /** Token pooling before the head; `none` hands the whole sequence to a sequence head (Mamba). */
+      readonly pool: 'cls' | 'mean' | 'last' | 'none';
       /** BERT-style pooler (Linear + tanh), shared by all exits; key prefix, e.g. `pabee.pooler.`. */
       readonly pooler?: string;
-      /** Linear classifier key prefix; `{i}` (0-based module index) makes it per exit. */
-      readonly classifier: string;
+      readonly classifier: ClassifierPlan;
       readonly weightsFile: string;
     }
   | {
@@ -28,6 +43,8 @@ export interface PolicyPlan {
   readonly weightsFile?: string;
   readonly lambdaBlocks?: number;
   readonly normalizedEntropy?: boolean;
+  /** Mamba policy: how the head's logits become a confidence. */
+  readonly measure?: 'maxprob' | 'margin' | 'entropy';
 }
 
 /** Everything the passes need, lowered from a checked and linked `.ramp` file. */
@@ -43,4 +60,13 @@ export interface CompilePlan {
   readonly minExit: number;
   /** Graph input holding the attention mask (mean pooling). */
   readonly attentionMask?: string;
+}
+
+/** The compile-time options a policy's specification reads, from its plan (one place for compiler and calibration). */
+export function policyOptionsOf(policy: PolicyPlan): PolicyOptions {
+  return {
+    ...(policy.lambdaBlocks !== undefined ? { lambdaBlocks: policy.lambdaBlocks } : {}),
+    ...(policy.normalizedEntropy !== undefined ? { normalizedEntropy: policy.normalizedEntropy } : {}),
+    ...(policy.measure !== undefined ? { measure: policy.measure } : {}),
+  };
 }

@@ -28,8 +28,11 @@ export interface PolicyOptions {
   readonly normalizedEntropy?: boolean;
   /** PABEE: compare argmax (classification) or the scalar output (regression). */
   readonly task?: 'classification' | 'regression';
-  /** Mamba head: the head's logits through max-softmax, or its scalar output through a sigmoid. */
-  readonly measure?: 'maxprob' | 'sigmoid';
+  /**
+   * Mamba (DYNAMAX) policy: how the head's output becomes a confidence in [0, 1]: max softmax, top-2 softmax
+   * margin, certainty 1 − H/ln C, or σ of a single exit score.
+   */
+  readonly measure?: 'maxprob' | 'margin' | 'entropy' | 'sigmoid';
 }
 
 export interface OptionDecl {

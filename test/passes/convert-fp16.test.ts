@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { ElementType, allGraphs, importModel, verifyModel, writeModel } from '../../src/ir/index.js';
+import { allGraphs, ElementType, importModel, verifyModel, writeModel } from '../../src/ir/index.js';
 import { convertFp16 } from '../../src/passes/convert-fp16.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../src/passes/float16.js';
 import { parameterInputName } from '../../src/passes/insert-policy.js';

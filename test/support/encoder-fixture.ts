@@ -60,7 +60,7 @@ const pabeeHeads: HeadPlan = {
   kind: 'weights',
   pool: 'cls',
   pooler: 'pabee.pooler.',
-  classifier: 'pabee.classifier.{i}.',
+  classifier: { kind: 'linear', key: 'pabee.classifier.{i}.' },
   weightsFile: HEADS,
 };
 const allLayers = [1, 2, 3, 4, 5, 6];
@@ -78,7 +78,7 @@ export function planFor(kind: PolicyPlan['kind'], parameters: Record<string, num
           kind: 'weights',
           pool: 'cls',
           pooler: 'palbert.pooler.',
-          classifier: 'palbert.classifier.',
+          classifier: { kind: 'linear', key: 'palbert.classifier.' },
           weightsFile: HEADS,
         },
         policy: { kind, parameters, weightsPrefix: 'palbert.lambda.', weightsFile: HEADS, lambdaBlocks: 1 },
@@ -87,7 +87,7 @@ export function planFor(kind: PolicyPlan['kind'], parameters: Record<string, num
       return {
         ...base,
         exits: [1, 2, 3, 4, 5],
-        head: { kind: 'weights', pool: 'cls', classifier: 'jei.im.{i}.', weightsFile: HEADS },
+        head: { kind: 'weights', pool: 'cls', classifier: { kind: 'linear', key: 'jei.im.{i}.' }, weightsFile: HEADS },
         policy: { kind, parameters, weightsPrefix: 'jei.gate.{i}.', weightsFile: HEADS },
       };
     default:

@@ -30,7 +30,8 @@ export const compileCodes: Record<string, CatalogEntry> = {
   OR5007: {
     severity: 'warning',
     title: 'WebGPU artifact not legalized',
-    message: "target '{target}' gets the CPU model: compile does not yet apply the WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize), so some nodes run on the CPU",
+    message:
+      "target '{target}' gets the CPU model: compile does not yet apply the WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize), so some nodes run on the CPU",
   },
   OR5001: {
     severity: 'error',

@@ -6,7 +6,7 @@ import {
   type PolicyState,
   type StepResult,
 } from '../spec.js';
-import { maxSoftmax, squeezeLast } from './measures.js';
+import { maxSoftmax, softmaxEntropy, softmaxMargin, squeezeLast } from './measures.js';
 
 /**
  * DYNAMAX-style exit (Nogales, Gambella & Roveri 2025, working hypothesis of policies.md §4(a); no public
@@ -14,10 +14,23 @@ import { maxSoftmax, squeezeLast } from './measures.js';
  * class/vocabulary logits or one exit score; its confidence c is compared with τ, CALM-style, c ≥ τ.
  */
 function confidenceOf<T>(ops: PolicyOps<T>, head: HeadOutputs<T>, exit: ExitContext): T {
-  // `sigmoid`: the head's output is a single score [B, 1].
-  return exit.measure === 'sigmoid'
-    ? ops.sigmoid(squeezeLast(ops, head.logits))
-    : maxSoftmax(ops, head.logits);
+  switch (exit.measure ?? 'maxprob') {
+    case 'sigmoid':
+      // The head's output is a single score [B, 1].
+      return ops.sigmoid(squeezeLast(ops, head.logits));
+    case 'margin':
+      return softmaxMargin(ops, head.logits);
+    case 'entropy': {
+      // Certainty: 1 − H(p)/ln C, so that, like the other measures, higher means surer.
+      const normalized = ops.div(
+        softmaxEntropy(ops, head.logits),
+        ops.constant(Math.log(exit.classes), 'float32'),
+      );
+      return ops.sub(ops.constant(1, 'float32'), normalized);
+    }
+    default:
+      return maxSoftmax(ops, head.logits);
+  }
 }
 
 export const mamba = defineSpec({
@@ -39,8 +52,9 @@ export const mamba = defineSpec({
     {
       name: 'measure',
       default: 'maxprob',
-      values: ['maxprob', 'sigmoid'],
-      description: 'maxprob: max softmax of the head’s logits; sigmoid: σ of the head’s single score.',
+      values: ['maxprob', 'margin', 'entropy', 'sigmoid'],
+      description:
+        'maxprob: max softmax of the head’s logits; margin: top-2 softmax margin; entropy: 1 − H/ln C; sigmoid: σ of a single exit score.',
     },
   ],
   weights: [],
