@@ -1,9 +1,15 @@
 /**
- * Parse + check of a generated 10,000-line `.ramp` file (500 models of 20 lines, every construct).
+ * Parse + check of a generated 10,000-line `.ramp` file (500 models of 20 lines, every construct), side by
+ * side: the `tsc` build in `dist/` (what the `offramp` binary runs; `npm ci` builds it) and the TypeScript
+ * source under tsx (esbuild's `keepNames` adds a `__name` call to every inline grammar closure).
  * Run: node --import tsx bench/parse.bench.ts
  */
-import { pathToFileURL } from 'node:url';
-import { checkRamp } from '../src/parser/index.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkRamp as checkFromSource } from '../src/parser/index.js';
+
+type CheckRamp = typeof checkFromSource;
+const DIST_PARSER = fileURLToPath(new URL('../dist/src/parser/index.js', import.meta.url));
 
 function modelText(k: number): string {
   const policies = [
@@ -40,10 +46,7 @@ export function benchSource(): string {
   return Array.from({ length: 500 }, (_, k) => modelText(k)).join('');
 }
 
-function main(): void {
-  const source = benchSource();
-  const lines = source.split('\n').length - 1;
-
+function measure(label: string, checkRamp: CheckRamp, source: string, lines: number): void {
   const time = () => {
     const t = performance.now();
     const r = checkRamp(source, 'bench.ramp');
@@ -52,12 +55,24 @@ function main(): void {
       throw new Error(`benchmark input does not check clean: ${r.diagnostics[0]?.message}`);
     return ms;
   };
-  for (let k = 0; k < 3; k++) time(); // warm-up (JIT, Chevrotain's lookahead caches)
-  const runs = Array.from({ length: 15 }, time).sort((a, b) => a - b);
+  for (let k = 0; k < 5; k++) time(); // warm-up (JIT, Chevrotain's lookahead caches)
+  const runs = Array.from({ length: 21 }, time).sort((a, b) => a - b);
   const median = runs[Math.floor(runs.length / 2)]!;
   console.log(
-    `parse + check, ${lines} lines (${(source.length / 1024).toFixed(0)} KiB): median ${median.toFixed(1)} ms, min ${runs[0]!.toFixed(1)} ms, max ${runs[runs.length - 1]!.toFixed(1)} ms over ${runs.length} runs`,
+    `parse + check, ${lines} lines (${(source.length / 1024).toFixed(0)} KiB), ${label}: median ${median.toFixed(1)} ms, min ${runs[0]!.toFixed(1)} ms, max ${runs[runs.length - 1]!.toFixed(1)} ms over ${runs.length} runs`,
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();
+async function main(): Promise<void> {
+  const source = benchSource();
+  const lines = source.split('\n').length - 1;
+  if (existsSync(DIST_PARSER)) {
+    const dist = (await import(pathToFileURL(DIST_PARSER).href)) as { checkRamp: CheckRamp };
+    measure('tsc build (dist/)', dist.checkRamp, source, lines);
+  } else {
+    console.log('dist/ is not built (npm run build): measuring the source only');
+  }
+  measure('source under tsx', checkFromSource, source, lines);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
