@@ -2,7 +2,7 @@ import { diagnostic } from '../diagnostics/index.js';
 import { Builder, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
-import { bertPooler, linearClassifier, mlpClassifier } from './heads/classifiers.js';
+import { dense, mlpClassifier } from './heads/classifiers.js';
 import { HeadWeights } from './heads/head-weights.js';
 import { mambaClassifier } from './heads/mamba.js';
 import { poolTokens } from './heads/pool.js';
@@ -47,21 +47,17 @@ function buildHead(
   }
   if (head.pool === 'none') return undefined;
   let pooled = poolTokens(b, ctx, cut, head.pool, prefix);
-  if (pooled && head.pooler) pooled = bertPooler(b, weights, pooled, head.pooler, hidden, `${prefix}/pooler`);
+  if (pooled && head.pooler) {
+    // The BERT pooler shared by all exits: tanh(Linear(H → H)).
+    const size = { out: hidden, in: hidden };
+    const linear = dense(b, weights, pooled, head.pooler, size, 'the pooler', `${prefix}/pooler`);
+    pooled = linear && b.op('Tanh', [linear], {}, `${prefix}/pooler_tanh`);
+  }
   if (!pooled) return undefined;
   const logits =
     classifier.kind === 'linear'
-      ? linearClassifier(b, weights, pooled, key, hidden, `${prefix}/classifier`)
-      : mlpClassifier(
-          b,
-          weights,
-          pooled,
-          key,
-          classifier.blocks,
-          classifier.activation,
-          hidden,
-          `${prefix}/mlp`,
-        );
+      ? dense(b, weights, pooled, key, { in: hidden }, 'the classifier', `${prefix}/classifier`)
+      : mlpClassifier(b, weights, pooled, key, classifier, hidden, `${prefix}/mlp`);
   return logits ? { logits, pooled } : undefined;
 }
 

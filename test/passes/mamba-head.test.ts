@@ -1,9 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeSafetensors, type TensorToWrite } from '../../src/io/index.js';
+import type { TensorToWrite } from '../../src/io/index.js';
 import { discoverLayers, readModel, writeModel } from '../../src/ir/index.js';
 import { parameterInputName } from '../../src/passes/insert-policy.js';
 import { runChainPipeline } from '../../src/passes/pipeline.js';
@@ -14,6 +11,7 @@ import {
   runOverEval,
   scalarFeed,
 } from '../support/encoder-fixture.js';
+import { seeded, writeTempSafetensors } from '../support/weights.js';
 
 /**
  * The compiled Mamba exit head (closed form, no loop) against the recurrence written out step by step in
@@ -24,14 +22,6 @@ const quiet = { logSeverityLevel: 3 as const, intraOpNumThreads: 1 };
 const [H, E, S, K, R, C] = [64, 128, 8, 4, 4, fixture.classes];
 const LAYER = 2;
 const EXAMPLES = 48;
-
-function seeded(count: number, seed: number, scale: number, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return offset + (s / 2 ** 32 - 0.5) * 2 * scale;
-  });
-}
 
 const w = {
   in: seeded(2 * E * H, 11, 0.15),
@@ -59,9 +49,7 @@ function writeHeads(): string {
     { name: `${p}D`, shape: [E], data: w.d },
     { name: `${p}out_proj.weight`, shape: [C, E], data: w.out },
   ];
-  const file = join(mkdtempSync(join(tmpdir(), 'offramp-mamba-')), 'heads.safetensors');
-  writeFileSync(file, encodeSafetensors(tensors));
-  return file;
+  return writeTempSafetensors('heads.safetensors', tensors);
 }
 
 const silu = (v: number) => v / (1 + Math.exp(-v));

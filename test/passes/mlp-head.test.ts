@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { encodeSafetensors, parseSafetensors, type TensorToWrite } from '../../src/io/index.js';
+import { parseSafetensors, type TensorToWrite } from '../../src/io/index.js';
 import { parameterInputName } from '../../src/passes/insert-policy.js';
 import { runChainPipeline } from '../../src/passes/pipeline.js';
 import type { CompilePlan } from '../../src/passes/plan.js';
@@ -14,10 +12,10 @@ import {
   runOverEval,
   scalarFeed,
 } from '../support/encoder-fixture.js';
+import { seeded, writeTempSafetensors } from '../support/weights.js';
 
 const fixture = loadEncoderFixture();
 const quiet = { logSeverityLevel: 3 as const, intraOpNumThreads: 1 };
-const dir = mkdtempSync(join(tmpdir(), 'offramp-mlp-'));
 const heads = parseSafetensors(readFileSync(fixturePath('heads.safetensors')), 'heads').file!.tensors;
 const tensor = (key: string) => heads.get(key)!.values();
 const shape = (key: string) => [...heads.get(key)!.shape];
@@ -26,21 +24,6 @@ async function compile(plan: CompilePlan): Promise<ort.InferenceSession> {
   const result = await runChainPipeline(plan, { verifyEach: true });
   expect(result.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
   return ort.InferenceSession.create(result.bytes!, quiet);
-}
-
-function writeHeads(name: string, tensors: TensorToWrite[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, encodeSafetensors(tensors));
-  return file;
-}
-
-/** Deterministic small weights (a linear congruential sequence), so the test needs no stored data. */
-function seeded(count: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32 - 0.5) * 2 * scale;
-  });
 }
 
 describe('mlp exit heads', () => {
@@ -57,7 +40,7 @@ describe('mlp exit heads', () => {
         tensors.push({ name: `mlp.${i}.out.${part}`, shape: shape(key), data: tensor(key) });
       }
     }
-    const file = writeHeads('as-mlp.safetensors', tensors);
+    const file = writeTempSafetensors('as-mlp.safetensors', tensors);
     const session = await compile({
       ...planFor('pabee'),
       head: {
@@ -86,7 +69,7 @@ describe('mlp exit heads', () => {
     const wo = seeded(classes * width, 5, 0.5);
     const bo = seeded(classes, 6, 0.1);
     const layer = 3;
-    const file = writeHeads('gelu.safetensors', [
+    const file = writeTempSafetensors('gelu.safetensors', [
       {
         name: 'pabee.pooler.weight',
         shape: shape('pabee.pooler.weight'),
