@@ -104,7 +104,7 @@ export function artifactFiles(options: {
     [relative(base, options.rampFile) || options.rampFile]: sha256(readFileSync(options.rampFile)),
     [relative(base, plan.backbone)]: sha256(readFileSync(plan.backbone)),
   };
-  if (plan.head.kind === 'weights')
+  if (plan.head.kind === 'weights' && plan.head.weightsFile)
     sources[relative(base, plan.head.weightsFile)] = sha256(readFileSync(plan.head.weightsFile));
   if (plan.policy.weightsFile)
     sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));

@@ -2,7 +2,7 @@ import { type Diagnostic, diagnostic, type SourceSpan } from '../diagnostics/ind
 import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel, ExitSelection, PolicyModule } from '../parser/ast.js';
 import { classifierComponent, weightKeys } from '../parser/index.js';
-import type { CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
+import type { ClassifierPlan, CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
 import { policySpecs } from '../policies/index.js';
 
 const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
@@ -113,24 +113,32 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
           e.pool!.loc,
         ),
       );
-    const keys = e.weights && classifier ? weightKeys(e.weights, classifierComponent(classifier)) : undefined;
-    const classifierKey = classifier ? keys?.get(classifierComponent(classifier))?.value : undefined;
+    const keys = e.weights && e.head ? weightKeys(e.weights, e.head) : undefined;
+    const component = classifier ? classifierComponent(classifier) : undefined;
+    const classifierKey = component ? keys?.get(component)?.value : undefined;
     const poolerKey = e.head?.pooler ? keys?.get('pooler')?.value : undefined;
-    if (e.weights && classifierKey && !diagnostics.slice(before).length) {
+    const norm = e.head?.norm;
+    const normKey = norm ? keys?.get(norm.norm)?.value : undefined;
+    const plannedClassifier = ((): ClassifierPlan | undefined => {
+      if (classifier?.kind === 'LmHead') return { kind: 'lm_head' };
+      if (!classifierKey) return undefined;
+      if (classifier?.kind === 'MlpHead')
+        return {
+          kind: 'mlp',
+          key: classifierKey,
+          blocks: classifier.layers?.value ?? 1,
+          activation: classifier.activation?.value ?? 'gelu',
+        };
+      return { kind: isMamba ? 'mamba' : 'linear', key: classifierKey };
+    })();
+    if (plannedClassifier && (!norm || normKey) && !diagnostics.slice(before).length) {
       head = {
         kind: 'weights',
         pool,
-        classifier:
-          classifier?.kind === 'MlpHead'
-            ? {
-                kind: 'mlp',
-                key: classifierKey,
-                blocks: classifier.layers?.value ?? 1,
-                activation: classifier.activation?.value ?? 'gelu',
-              }
-            : { kind: isMamba ? 'mamba' : 'linear', key: classifierKey },
-        weightsFile: e.weights.file.resolved,
+        classifier: plannedClassifier,
+        ...(e.weights ? { weightsFile: e.weights.file.resolved } : {}),
         ...(poolerKey ? { pooler: poolerKey } : {}),
+        ...(norm && normKey ? { norm: { kind: norm.norm, key: normKey } } : {}),
       };
     }
   }
@@ -195,6 +203,17 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
         ...(p.normalized ? { normalizedEntropy: p.normalized.value } : {}),
       };
       break;
+    case 'learned': {
+      if (p.threshold) parameters.threshold = p.threshold.value;
+      const w = moduleWeights(p.classifier);
+      policy = {
+        kind: 'learned',
+        parameters,
+        ...(w.file ? { weightsFile: w.file } : {}),
+        ...(w.prefix ? { weightsPrefix: w.prefix } : {}),
+      };
+      break;
+    }
     case 'mamba':
       if (p.threshold) parameters.threshold = p.threshold.value;
       policy = { kind: 'mamba', parameters, measure: p.confidence?.value ?? 'maxprob' };
@@ -210,5 +229,14 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
     head,
     policy,
     minExit: p.minExit?.value ?? 1,
+    ...(model.decode
+      ? {
+          decoder: {
+            cache: model.decode.cache?.value ?? 'copy',
+            past: model.decode.past?.value ?? 'past_key_values.{i}.',
+            present: model.decode.present?.value ?? 'present.{i}.',
+          },
+        }
+      : {}),
   };
 }

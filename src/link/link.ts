@@ -9,7 +9,6 @@ import { closestMatch, type Diagnostic, diagnostic, type SourceSpan } from '../d
 import { parseSafetensors, type SafetensorsFile } from '../io/index.js';
 import {
   type CheckedModel,
-  classifierComponent,
   headComponents,
   type PolicyModule,
   resolveExitLayers,
@@ -19,7 +18,13 @@ import {
   weightKeys,
 } from '../parser/index.js';
 import { type LayerLayout, type ModelSymbols, readModelSymbols } from './model-symbols.js';
-import { componentTensors, mambaTensors, Sizes, type TensorSpec } from './weight-shapes.js';
+import {
+  componentTensors,
+  confidenceTensors,
+  mambaTensors,
+  Sizes,
+  type TensorSpec,
+} from './weight-shapes.js';
 
 export interface LinkedModel {
   readonly model: CheckedModel;
@@ -372,12 +377,12 @@ async function linkHeadWeights(
   const { head, weights } = model.exits;
   if (!head || !weights) return;
   const c = head.classifier;
-  if (c.classes) linker.sizes.bind('C', c.classes.value, "the head's 'classes'");
+  if (c.kind !== 'LmHead' && c.classes) linker.sizes.bind('C', c.classes.value, "the head's 'classes'");
   if (c.kind === 'MlpHead' && c.hidden) linker.sizes.bind('D', c.hidden.value, "the head's 'hidden'");
   if (c.kind === 'MambaHead') bindMamba(c, linker.sizes);
   const file = await linker.open(weights);
   if (!file) return;
-  const keys = weightKeys(weights, classifierComponent(c));
+  const keys = weightKeys(weights, head);
   const mlpLayers = c.kind === 'MlpHead' ? (c.layers?.value ?? 1) : 0;
   for (const component of headComponents(head)) {
     const template = keys.get(component);
@@ -444,6 +449,16 @@ async function linkPolicyWeights(
         exitLayers.filter((l) => l < layerCount),
         componentTensors('gate', 0),
         'a JEI gate',
+        linker,
+      );
+      break;
+    case 'learned':
+      // The last backbone layer always exits, so it has no confidence classifier.
+      await linkModule(
+        p.classifier,
+        exitLayers.filter((l) => l < layerCount),
+        confidenceTensors(),
+        'a learned confidence classifier',
         linker,
       );
       break;

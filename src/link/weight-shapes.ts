@@ -20,6 +20,11 @@ function linear(prefix: string, out: DimSpec, input: DimSpec): TensorSpec[] {
   ];
 }
 
+/** CALM's learned confidence: Linear(H → 2) on the exit's hidden state. */
+export function confidenceTensors(): TensorSpec[] {
+  return linear('', 2, 'H');
+}
+
 /** `layers` hidden Linear blocks of width D, then `out` outputs (as PALBERT's lambda: hidden.{k}., out.). */
 export function mlpTensors(layers: number, input: DimSpec, out: DimSpec): TensorSpec[] {
   const specs: TensorSpec[] = [];
@@ -48,6 +53,13 @@ export function componentTensors(component: WeightComponent, mlpLayers: number):
   switch (component) {
     case 'pooler':
       return linear('', 'H', 'H');
+    case 'layernorm':
+      return [
+        { suffix: 'weight', shape: ['H'] },
+        { suffix: 'bias', shape: ['H'] },
+      ];
+    case 'rmsnorm':
+      return [{ suffix: 'weight', shape: ['H'] }];
     case 'linear':
       return linear('', 'C', 'H');
     case 'mlp':

@@ -99,7 +99,14 @@ export interface RampFile extends AstNode {
   readonly comments: readonly Comment[];
 }
 
-export type ModelMember = BackboneDecl | ExitsDecl | PolicyDecl | TargetDecl | SdkDecl | CalibrationDecl;
+export type ModelMember =
+  | BackboneDecl
+  | ExitsDecl
+  | PolicyDecl
+  | TargetDecl
+  | SdkDecl
+  | CalibrationDecl
+  | DecodeDecl;
 
 export interface ModelDecl extends AstNode {
   readonly kind: 'Model';
@@ -113,6 +120,7 @@ export interface ModelDecl extends AstNode {
   readonly targets: readonly TargetDecl[];
   readonly sdk?: SdkDecl;
   readonly calibration?: CalibrationDecl;
+  readonly decode?: DecodeDecl;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -212,17 +220,36 @@ export interface MambaHead extends AstNode {
   readonly classes?: Typed<number>;
 }
 
-export type Classifier = LinearHead | MlpHead | MambaHead;
+/** `lm_head`: the backbone's own output projection (a decoder's LM head), reused at every exit; no weights. */
+export interface LmHead extends AstNode {
+  readonly kind: 'LmHead';
+}
 
-/** `head linear(...)`, or `head pooler + linear(...)` (BERT pooler: Linear + tanh, shared by all exits). */
+export type Classifier = LinearHead | MlpHead | MambaHead | LmHead;
+
+export type NormKind = 'layernorm' | 'rmsnorm';
+
+/**
+ * `head linear(...)`, `head pooler + linear(...)` (BERT pooler: Linear + tanh, shared by all exits), or
+ * `head layernorm + lm_head` (a per-exit norm before the decoder's own LM head).
+ */
 export interface HeadDecl extends AstNode {
   readonly kind: 'Head';
   readonly pooler?: { readonly kind: 'Pooler'; readonly loc: SourceSpan };
+  readonly norm?: { readonly kind: 'Norm'; readonly norm: NormKind; readonly loc: SourceSpan };
   readonly classifier: Classifier;
 }
 
 /** The names of a head's weight groups, each with its own key prefix. */
-export type WeightComponent = 'pooler' | 'linear' | 'mlp' | 'mamba' | 'lambda' | 'gate';
+export type WeightComponent =
+  | 'pooler'
+  | 'layernorm'
+  | 'rmsnorm'
+  | 'linear'
+  | 'mlp'
+  | 'mamba'
+  | 'lambda'
+  | 'gate';
 
 /** One key prefix; `{i}` makes it per exit, without `{i}` one tensor set is shared by all exits. */
 export interface WeightKey extends AstNode {
@@ -243,13 +270,23 @@ export interface WeightsDecl extends AstNode {
 // ---------------------------------------------------------------------------------------------------------
 // Policies
 
-export type PolicyName = 'pabee' | 'qexit' | 'pondernet' | 'jei' | 'mamba' | 'maxprob' | 'entropy' | 'margin';
+export type PolicyName =
+  | 'pabee'
+  | 'qexit'
+  | 'pondernet'
+  | 'jei'
+  | 'mamba'
+  | 'learned'
+  | 'maxprob'
+  | 'entropy'
+  | 'margin';
 export const POLICY_NAMES: readonly PolicyName[] = [
   'pabee',
   'qexit',
   'pondernet',
   'jei',
   'mamba',
+  'learned',
   'maxprob',
   'entropy',
   'margin',
@@ -307,6 +344,14 @@ export interface MambaPolicy extends PolicyBase {
   readonly threshold?: Typed<number>;
 }
 
+/** CALM's learned confidence: a Linear(H → 2) on the exit's hidden state; confidence = softmax(·)[1]. */
+export interface LearnedPolicy extends PolicyBase {
+  readonly name: 'learned';
+  /** `classifier: weights "f" key "conf.{i}."`. */
+  readonly classifier?: PolicyModule;
+  readonly threshold?: Typed<number>;
+}
+
 export interface MaxProbPolicy extends PolicyBase {
   readonly name: 'maxprob';
   readonly threshold?: Typed<number>;
@@ -332,6 +377,7 @@ export type PolicyDecl =
   | PonderNetPolicy
   | JeiPolicy
   | MambaPolicy
+  | LearnedPolicy
   | MaxProbPolicy
   | MarginPolicy
   | EntropyPolicy;
@@ -369,6 +415,20 @@ export interface CalibrationDecl extends AstNode {
   readonly dataset?: Typed<PathLiteral>;
   /** Largest accepted accuracy drop against the backbone, as a fraction (0.01 = one point). */
   readonly accuracyBudget?: Typed<number>;
+}
+
+/** How a decoder's per-token step fills the caches of the layers an exit skipped. */
+export type CacheStrategy = 'copy' | 'propagate' | 'recompute';
+
+/** `decode { cache: copy }`: the backbone is a decoder with KV-cache inputs and outputs. */
+export interface DecodeDecl extends AstNode {
+  readonly kind: 'Decode';
+  readonly params: readonly Param[];
+  readonly cache?: Typed<CacheStrategy>;
+  /** Cache input name prefix with `{i}` (0-based layer), default `past_key_values.{i}.` + `key`/`value`. */
+  readonly past?: Typed<string>;
+  /** Cache output name prefix, default `present.{i}.` + `key`/`value`. */
+  readonly present?: Typed<string>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

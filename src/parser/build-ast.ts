@@ -27,9 +27,12 @@ import { decodeString } from './strings.js';
 export const POOL_MODES: readonly A.PoolMode[] = ['cls', 'mean', 'last', 'none'];
 export const ACTIVATIONS: readonly A.Activation[] = ['tanh', 'relu', 'gelu', 'sigmoid'];
 export const TARGET_NAMES: readonly A.TargetName[] = ['cpu', 'cuda', 'webgpu'];
-export const HEAD_NAMES = ['pooler', 'linear', 'mlp', 'mamba'] as const;
+export const HEAD_NAMES = ['pooler', 'layernorm', 'rmsnorm', 'linear', 'mlp', 'mamba', 'lm_head'] as const;
+export const NORM_NAMES: readonly A.NormKind[] = ['layernorm', 'rmsnorm'];
 export const WEIGHT_COMPONENTS: readonly A.WeightComponent[] = [
   'pooler',
+  'layernorm',
+  'rmsnorm',
   'linear',
   'mlp',
   'mamba',
@@ -119,7 +122,9 @@ class Builder implements DecodeContext {
                 ? this.sdk(c.sdk[0]!)
                 : c.calibration
                   ? this.calibration(c.calibration[0]!)
-                  : undefined;
+                  : c.decode
+                    ? this.decode(c.decode[0]!)
+                    : undefined;
       if (member) members.push(member);
     }
     const first = <K extends A.ModelMember['kind']>(kind: K) =>
@@ -135,6 +140,7 @@ class Builder implements DecodeContext {
       targets: members.filter((m): m is A.TargetDecl => m.kind === 'Target'),
       sdk: first('Sdk'),
       calibration: first('Calibration'),
+      decode: first('Decode'),
     };
   }
 
@@ -259,6 +265,7 @@ class Builder implements DecodeContext {
   head(cst: C.ExitItemCstNode, calls: readonly A.CallLiteral[]): A.HeadDecl | undefined {
     const loc = nodeSpan(this.file, cst);
     let pooler: A.HeadDecl['pooler'];
+    let norm: A.HeadDecl['norm'];
     let classifier: A.Classifier | undefined;
     let ok = true;
     for (const [k, call] of calls.entries()) {
@@ -268,6 +275,13 @@ class Builder implements DecodeContext {
         else if (call.args.length > 0)
           ok = this.invalidHead('the pooler takes no parameters', call.args[0]!.loc);
         else pooler = { kind: 'Pooler', loc: call.loc };
+        continue;
+      }
+      if ((NORM_NAMES as readonly string[]).includes(name)) {
+        if (norm || classifier) ok = this.invalidHead('one norm, before the classifier', call.loc);
+        else if (call.args.length > 0)
+          ok = this.invalidHead(`${name} takes no parameters`, call.args[0]!.loc);
+        else norm = { kind: 'Norm', norm: name as A.NormKind, loc: call.loc };
         continue;
       }
       if (classifier) {
@@ -282,10 +296,13 @@ class Builder implements DecodeContext {
     }
     if (!ok) return undefined;
     if (!classifier) {
-      this.invalidHead('a pooler needs a classifier after it, e.g. `pooler + linear`', loc);
+      this.invalidHead(
+        'a head needs a classifier last, e.g. `pooler + linear` or `layernorm + lm_head`',
+        loc,
+      );
       return undefined;
     }
-    return { kind: 'Head', loc, ...(pooler ? { pooler } : {}), classifier };
+    return { kind: 'Head', loc, ...(pooler ? { pooler } : {}), ...(norm ? { norm } : {}), classifier };
   }
 
   private invalidHead(reason: string, span: SourceSpan): false {
@@ -298,7 +315,9 @@ class Builder implements DecodeContext {
     const name = call.callee.value;
     const table = CLASSIFIER_PARAMS[name];
     if (!table) {
-      const known = HEAD_NAMES.filter((h) => h !== 'pooler');
+      const known = HEAD_NAMES.filter(
+        (h) => h !== 'pooler' && !(NORM_NAMES as readonly string[]).includes(h),
+      );
       const near = closestMatch(name, HEAD_NAMES);
       this.diagnostics.push(
         diagnostic(
@@ -310,7 +329,7 @@ class Builder implements DecodeContext {
       return undefined;
     }
     const { fields } = decodeParams(`${name}(...)`, call.args, table, this);
-    const kind = name === 'linear' ? 'LinearHead' : name === 'mlp' ? 'MlpHead' : 'MambaHead';
+    const kind = CLASSIFIER_KINDS[name]!;
     return { kind, loc: call.loc, ...fields } as A.Classifier;
   }
 
@@ -446,6 +465,12 @@ class Builder implements DecodeContext {
     return { kind: 'Sdk', loc: nodeSpan(this.file, cst), params: accepted, ...fields };
   }
 
+  decode(cst: C.DecodeCstNode): A.DecodeDecl {
+    const params = this.params(cst.children.paramBlock[0]);
+    const { fields, accepted } = decodeParams('decode', params, DECODE_PARAMS, this);
+    return { kind: 'Decode', loc: nodeSpan(this.file, cst), params: accepted, ...fields };
+  }
+
   calibration(cst: C.CalibrationCstNode): A.CalibrationDecl {
     const params = this.params(cst.children.paramBlock[0]);
     const { fields, accepted } = decodeParams('calibration', params, CALIBRATION_PARAMS, this);
@@ -453,8 +478,15 @@ class Builder implements DecodeContext {
   }
 }
 
+const CLASSIFIER_KINDS: Readonly<Record<string, A.Classifier['kind']>> = {
+  linear: 'LinearHead',
+  mlp: 'MlpHead',
+  mamba: 'MambaHead',
+  lm_head: 'LmHead',
+};
+
 function classifierName(c: A.Classifier): string {
-  return c.kind === 'LinearHead' ? 'linear' : c.kind === 'MlpHead' ? 'mlp' : 'mamba';
+  return Object.keys(CLASSIFIER_KINDS).find((name) => CLASSIFIER_KINDS[name] === c.kind)!;
 }
 
 // ---------------------------------------------------------------------------------------------- tables
@@ -468,6 +500,7 @@ const CLASSIFIER_PARAMS: Readonly<Record<string, ParamTable>> = {
     classes: numberValue,
   },
   mamba: { d_state: numberValue, d_conv: numberValue, expand: numberValue, classes: numberValue },
+  lm_head: {},
 };
 
 /**
@@ -516,6 +549,7 @@ export const POLICY_PARAMS: Readonly<Record<A.PolicyName, ParamTable>> = {
     confidence: enumValue('confidence measure', CONFIDENCE_MEASURES),
     ...threshold,
   },
+  learned: { classifier: moduleValue([]), ...threshold },
   maxprob: threshold,
   entropy: { ...threshold, thresholds: numberListValue, normalized: booleanValue },
   margin: threshold,
@@ -529,6 +563,14 @@ const TARGET_PARAMS: ParamTable = {
 const SDK_PARAMS: ParamTable = {
   name: stringValue,
   runtime: enumValue<A.SdkRuntime>('SDK runtime', ['node', 'web', 'both']),
+};
+
+export const CACHE_STRATEGIES: readonly A.CacheStrategy[] = ['copy', 'propagate', 'recompute'];
+
+const DECODE_PARAMS: ParamTable = {
+  cache: enumValue<A.CacheStrategy>('cache strategy', CACHE_STRATEGIES),
+  past: stringValue,
+  present: stringValue,
 };
 
 const CALIBRATION_PARAMS: ParamTable = { dataset: pathValue, accuracy_budget: numberValue };

@@ -152,6 +152,8 @@ function classifier(c: A.Classifier): string {
         ['expand', c.expand],
         ['classes', c.classes],
       ])}`;
+    case 'LmHead':
+      return 'lm_head';
   }
 }
 
@@ -238,7 +240,10 @@ function exits(p: Printer, e: A.ExitsDecl): void {
   for (const m of e.members) {
     if (m.kind === 'Pool') p.line(m.loc, `pool ${m.mode}`);
     else if (m.kind === 'Head')
-      p.line(m.loc, `head ${m.pooler ? 'pooler + ' : ''}${classifier(m.classifier)}`);
+      p.line(
+        m.loc,
+        `head ${m.pooler ? 'pooler + ' : ''}${m.norm ? `${m.norm.norm} + ` : ''}${classifier(m.classifier)}`,
+      );
     else weightsBlock(p, m);
   }
   p.close(e.loc);
@@ -263,6 +268,9 @@ function member(p: Printer, m: A.ModelMember): void {
       return;
     case 'Calibration':
       paramBlock(p, m.loc, 'calibration', m.params);
+      return;
+    case 'Decode':
+      paramBlock(p, m.loc, 'decode', m.params);
       return;
   }
 }

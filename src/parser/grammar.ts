@@ -97,6 +97,7 @@ export class RampParser extends CstParser {
       { ALT: () => this.SUBRULE(this.target) },
       { ALT: () => this.SUBRULE(this.sdk) },
       { ALT: () => this.SUBRULE(this.calibration) },
+      { ALT: () => this.SUBRULE(this.decode) },
     ]);
   });
 
@@ -288,6 +289,12 @@ export class RampParser extends CstParser {
 
   private readonly calibration = this.RULE('calibration', () => {
     this.CONSUME(T.Calibration);
+    this.SUBRULE(this.paramBlock);
+  });
+
+  // decode = "decode" paramBlock ;  (a decoder backbone's per-token step: cache handling)
+  private readonly decode = this.RULE('decode', () => {
+    this.CONSUME(T.Decode);
     this.SUBRULE(this.paramBlock);
   });
 

@@ -49,6 +49,7 @@ export const Policy = keyword('policy');
 export const Target = keyword('target');
 export const Sdk = keyword('sdk');
 export const Calibration = keyword('calibration');
+export const Decode = keyword('decode');
 export const Weights = keyword('weights', false);
 export const Key = keyword('key', false);
 
@@ -100,6 +101,7 @@ export const keywordTokens: readonly TokenType[] = [
   Target,
   Sdk,
   Calibration,
+  Decode,
   Weights,
   Key,
 ];

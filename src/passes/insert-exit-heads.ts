@@ -4,7 +4,9 @@ import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
 import { dense, mlpClassifier } from './heads/classifiers.js';
 import { HeadWeights } from './heads/head-weights.js';
+import { applyLmHead, findLmHead, type LmHead } from './heads/lm-head.js';
 import { mambaClassifier } from './heads/mamba.js';
+import { exitNorm } from './heads/norm.js';
 import { poolTokens } from './heads/pool.js';
 import type { HeadPlan } from './plan.js';
 
@@ -17,6 +19,8 @@ type WeightHead = Extract<HeadPlan, { kind: 'weights' }>;
 /** The hidden size at the cut, read off the first weight that sees it (pooler, MLP block, Mamba or linear). */
 function hiddenSizeOf(weights: HeadWeights, head: WeightHead, index: number): number | undefined {
   if (head.pooler) return weights.shape(`${head.pooler}weight`)?.[1];
+  if (head.norm) return weights.shape(`${keyFor(head.norm.key, index)}weight`)?.[0];
+  if (head.classifier.kind === 'lm_head') return undefined;
   const key = keyFor(head.classifier.key, index);
   switch (head.classifier.kind) {
     case 'linear':
@@ -37,11 +41,12 @@ function buildHead(
   cut: Value,
   index: number,
   prefix: string,
+  lmHead: LmHead | undefined,
 ): { logits: Value; pooled?: Value } | undefined {
   const hidden = hiddenSizeOf(weights, head, index);
-  const key = keyFor(head.classifier.key, index);
   const classifier = head.classifier;
   if (classifier.kind === 'mamba') {
+    const key = keyFor(classifier.key, index);
     const logits = mambaClassifier(b, weights, cut, key, hidden, `${prefix}/mamba`);
     return logits ? { logits } : undefined;
   }
@@ -54,10 +59,34 @@ function buildHead(
     pooled = linear && b.op('Tanh', [linear], {}, `${prefix}/pooler_tanh`);
   }
   if (!pooled) return undefined;
-  const logits =
-    classifier.kind === 'linear'
-      ? dense(b, weights, pooled, key, { in: hidden }, 'the classifier', `${prefix}/classifier`)
-      : mlpClassifier(b, weights, pooled, key, classifier, hidden, `${prefix}/mlp`);
+  let features: Value | undefined = pooled;
+  if (head.norm) {
+    const key = keyFor(head.norm.key, index);
+    features = exitNorm(b, weights, pooled, head.norm.kind, key, hidden, `${prefix}/${head.norm.kind}`);
+  }
+  if (!features) return undefined;
+  let logits: Value | undefined;
+  switch (classifier.kind) {
+    case 'lm_head':
+      logits = lmHead && applyLmHead(b, features, lmHead, `${prefix}/lm_head`);
+      break;
+    case 'linear': {
+      const key = keyFor(classifier.key, index);
+      logits = dense(b, weights, features, key, { in: hidden }, 'the classifier', `${prefix}/classifier`);
+      break;
+    }
+    case 'mlp':
+      logits = mlpClassifier(
+        b,
+        weights,
+        features,
+        keyFor(classifier.key, index),
+        classifier,
+        hidden,
+        `${prefix}/mlp`,
+      );
+      break;
+  }
   return logits ? { logits, pooled } : undefined;
 }
 
@@ -75,8 +104,13 @@ export const insertExitHeads: CompilerPass = {
     const layers = ctx.layers ?? [];
     const b = new Builder(model, model.graph);
     const head = ctx.plan.head;
-    const weights = head.kind === 'weights' ? new HeadWeights(b, ctx, head.weightsFile) : undefined;
+    const weights = head.kind === 'weights' ? new HeadWeights(b, ctx, head.weightsFile ?? '') : undefined;
     const nodesBefore = model.graph.nodes.length;
+    const ownOutput = model.graph.outputs.find((v) => v.type?.elementType === 1) ?? model.graph.outputs[0];
+    const lmHead =
+      head.kind === 'weights' && head.classifier.kind === 'lm_head' && ownOutput
+        ? findLmHead(model.graph, ownOutput, ctx)
+        : undefined;
     for (const layer of ctx.plan.exits) {
       const index = layer - 1;
       if (head.kind === 'outputs') {
@@ -93,7 +127,7 @@ export const insertExitHeads: CompilerPass = {
       }
       const cut = layers[index]?.output;
       if (!cut || !weights) continue;
-      const built = buildHead(b, ctx, weights, head, cut, index, `offramp/exit${layer}`);
+      const built = buildHead(b, ctx, weights, head, cut, index, `offramp/exit${layer}`, lmHead);
       if (!built) continue;
       built.logits.type = { elementType: 1 };
       if (built.pooled) built.pooled.type = { elementType: 1 };
@@ -106,7 +140,17 @@ export const insertExitHeads: CompilerPass = {
       ctx.exits.length > 0 &&
       ctx.plan.exits[ctx.plan.exits.length - 1]! < lastLayer
     ) {
-      const own = model.graph.outputs.find((v) => v.type?.elementType === 1) ?? model.graph.outputs[0];
+      // A decoder's logits are per position [B, S, V]: its exit decides on the last one.
+      const perPosition = ctx.plan.decoder !== undefined;
+      const own =
+        ownOutput && perPosition
+          ? b.op(
+              'Gather',
+              [ownOutput, b.scalar('offramp/own/last', -1, 'int64')],
+              { axis: 1 },
+              'offramp/own/last_position',
+            )
+          : ownOutput;
       if (own) ctx.exits.push({ layer: lastLayer, logits: own });
     }
     const added = model.graph.nodes.length - nodesBefore;

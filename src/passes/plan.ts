@@ -14,6 +14,10 @@ export type ClassifierPlan =
       /** A Mamba mixer over the layer's whole sequence, read at the last position (DYNAMAX). */
       readonly kind: 'mamba';
       readonly key: string;
+    }
+  | {
+      /** The backbone's own output projection (a decoder's LM head), found in the graph and shared. */
+      readonly kind: 'lm_head';
     };
 
 /** How an exit's head is built from the layer's hidden state [B, T, H]. */
@@ -24,8 +28,11 @@ export type HeadPlan =
       readonly pool: 'cls' | 'mean' | 'last' | 'none';
       /** BERT-style pooler (Linear + tanh), shared by all exits; key prefix, e.g. `pabee.pooler.`. */
       readonly pooler?: string;
+      /** A norm before the classifier (a decoder's per-exit LayerNorm/RMSNorm); key prefix with `{i}`. */
+      readonly norm?: { readonly kind: 'layernorm' | 'rmsnorm'; readonly key: string };
       readonly classifier: ClassifierPlan;
-      readonly weightsFile: string;
+      /** Undefined only when no part reads weights (`head lm_head`). */
+      readonly weightsFile?: string;
     }
   | {
       /** Heads already in the graph: the all-exits export's per-layer outputs, e.g. `exit_logits.{i}`. */
@@ -47,6 +54,14 @@ export interface PolicyPlan {
   readonly measure?: 'maxprob' | 'margin' | 'entropy';
 }
 
+/** A decoder backbone compiled to its per-token step: cache names and how skipped layers' caches are filled. */
+export interface DecoderPlan {
+  readonly cache: 'copy' | 'propagate' | 'recompute';
+  /** Cache input/output name prefixes with `{i}` (0-based layer), followed by `key` / `value`. */
+  readonly past: string;
+  readonly present: string;
+}
+
 /** Everything the passes need, lowered from a checked and linked `.ramp` file. */
 export interface CompilePlan {
   readonly name: string;
@@ -60,6 +75,7 @@ export interface CompilePlan {
   readonly minExit: number;
   /** Graph input holding the attention mask (mean pooling). */
   readonly attentionMask?: string;
+  readonly decoder?: DecoderPlan;
 }
 
 /** The compile-time options a policy's specification reads, from its plan (one place for compiler and calibration). */

@@ -16,6 +16,7 @@ export type { ParameterSource, ParameterValues } from './parameters.js';
 export {
   entropy,
   jei,
+  learned,
   mamba,
   margin,
   maxprob,

@@ -407,6 +407,14 @@ export class NumericOps implements PolicyOps<NumTensor> {
       { dtype: x.dtype, shape: outer, data: second },
     ];
   }
+  column(x: NumTensor, index: number): NumTensor {
+    const { count, width, outer } = rowsOf(x);
+    if (index < 0 || index >= width)
+      throw new Error(`Gather: index ${index} outside a last axis of ${width}`);
+    const data = new Float64Array(count);
+    for (let r = 0; r < count; r++) data[r] = x.data[r * width + index]!;
+    return { dtype: x.dtype, shape: outer, data };
+  }
   concat(parts: readonly NumTensor[]): NumTensor {
     const dtype = requireSameType('Concat', ...parts);
     const outer = parts[0]!.shape.slice(0, -1);

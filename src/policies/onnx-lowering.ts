@@ -174,6 +174,14 @@ export class OnnxOps<V> implements PolicyOps<V> {
   stack(parts: readonly V[]) {
     return this.concat(parts.map((p) => this.unsqueezeLast(p)));
   }
+  column(x: V, index: number) {
+    return this.one(
+      'Gather',
+      [x, this.emit.constant([index], [], 'int64')],
+      { axis: -1 },
+      this.emit.dtypeOf(x),
+    );
+  }
   unsqueezeLast(x: V) {
     return this.one('Unsqueeze', [x, this.axesInput([-1])]);
   }

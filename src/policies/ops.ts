@@ -73,6 +73,8 @@ export interface PolicyOps<T> {
   top2(x: T): readonly [T, T];
   /** Concatenates along the last axis. */
   concat(parts: readonly T[]): T;
+  /** `x[..., index]`: one entry of the last axis, the axis dropped (ONNX Gather with a scalar index). */
+  column(x: T, index: number): T;
   /** Stacks same-shape tensors along a new last axis. */
   stack(parts: readonly T[]): T;
   /** Adds a trailing axis of size 1 (to broadcast a per-sample value over classes). */

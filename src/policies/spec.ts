@@ -1,6 +1,15 @@
 import type { DType, PolicyOps } from './ops.js';
 
-export type PolicyKind = 'pabee' | 'qexit' | 'pondernet' | 'jei' | 'maxprob' | 'entropy' | 'margin' | 'mamba';
+export type PolicyKind =
+  | 'pabee'
+  | 'qexit'
+  | 'pondernet'
+  | 'jei'
+  | 'maxprob'
+  | 'entropy'
+  | 'margin'
+  | 'mamba'
+  | 'learned';
 
 /** A run-time parameter (a threshold): a graph input with a default in compiled models, a typed SDK setter. */
 export interface ParameterDecl {

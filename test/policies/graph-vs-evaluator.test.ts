@@ -83,6 +83,21 @@ const scenarios: Scenario[] = [
     parameters: { threshold: 0.7 },
     options: { measure: 'sigmoid' },
   },
+  {
+    kind: 'mamba',
+    label: 'margin, τ 0.3',
+    classes: 4,
+    parameters: { threshold: 0.3 },
+    options: { measure: 'margin' },
+  },
+  {
+    kind: 'mamba',
+    label: 'entropy certainty, τ 0.2',
+    classes: 4,
+    parameters: { threshold: 0.2 },
+    options: { measure: 'entropy' },
+  },
+  { kind: 'learned', label: 'τ 0.6', classes: 4, parameters: { threshold: 0.6 } },
 ];
 
 /** Random inputs for one scenario: per-exit logits and pooled vectors, weights by full key, uniforms. */
@@ -117,11 +132,22 @@ function inputsFor(scenario: Scenario, seed: number) {
     add(`gate.${i}.bias`, [1], -2.5, -1.5);
   }
   const uniforms = Float32Array.from({ length: BATCH * EXITS }, () => random());
+  // Drawn last, so the other scenarios' inputs stay what they were.
+  for (let i = 0; i < EXITS - 1; i++) {
+    add(`conf.${i}.weight`, [2, HIDDEN], -1.5, 1.5);
+    add(`conf.${i}.bias`, [2], -0.5, 0.5);
+  }
   return { logits, pooled, weights, uniforms };
 }
 
 const prefixOf = (kind: PolicyKind) =>
-  kind === 'qexit' || kind === 'pondernet' ? 'lambda.' : kind === 'jei' ? 'gate.{i}.' : '';
+  kind === 'qexit' || kind === 'pondernet'
+    ? 'lambda.'
+    : kind === 'jei'
+      ? 'gate.{i}.'
+      : kind === 'learned'
+        ? 'conf.{i}.'
+        : '';
 
 /** The policy as the compiler emits it: spec.signal + spec.step + driverStep through `OnnxOps`. */
 async function runCompiled(scenario: Scenario, data: ReturnType<typeof inputsFor>) {

@@ -12,7 +12,7 @@ function randomHeads(seed: number, batch: number, exits: number, classes: number
   }));
 }
 
-/** Small random lambda-MLP and gate weights, so qexit, pondernet and jei run on real weight paths. */
+/** Small random lambda-MLP, gate and confidence weights, so qexit, pondernet, jei and learned run on real weight paths. */
 function randomWeights(seed: number, hidden: number) {
   const r = rng(seed);
   const make = (shape: number[], scale: number) => ({
@@ -29,6 +29,8 @@ function randomWeights(seed: number, hidden: number) {
     // Gates that mostly say "not yet" (σ(−2) ≈ 0.12), spread by the features.
     table.set(`gate.${i}.weight`, make([1, 4], 4));
     table.set(`gate.${i}.bias`, { data: Float32Array.of(-2), shape: [1] });
+    table.set(`conf.${i}.weight`, make([2, hidden], 4));
+    table.set(`conf.${i}.bias`, make([2], 1));
   }
   return (key: string) => table.get(key);
 }
@@ -42,6 +44,7 @@ const sweeps: Record<PolicyKind, Record<string, number>[]> = {
   entropy: [0.3, 0.6, 0.9].map((threshold) => ({ threshold })),
   margin: [0.2, 0.5, 0.8].map((threshold) => ({ threshold })),
   mamba: [0.5, 0.8].map((threshold) => ({ threshold })),
+  learned: [0.3, 0.5, 0.7].map((threshold) => ({ threshold })),
 };
 
 describe('simulate', () => {
@@ -65,6 +68,7 @@ describe('simulate', () => {
         minExit: 5,
         ...(spec.needsPooled ? { options: { lambdaBlocks: 1 }, weightsPrefix: '' } : {}),
         ...(kind === 'jei' ? { weightsPrefix: 'gate.{i}.' } : {}),
+        ...(kind === 'learned' ? { weightsPrefix: 'conf.{i}.' } : {}),
       };
       const evaluated = sweeps[kind].map((parameters) => evaluatePolicy({ ...base, parameters }));
       const simulated = simulate(spec, evaluated[0]!.recording, sweeps[kind], { uniforms, minExit: 5 });

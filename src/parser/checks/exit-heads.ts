@@ -1,6 +1,6 @@
 import { diagnostic } from '../../diagnostics/index.js';
 import type { Classifier, Typed } from '../ast.js';
-import { classifierComponent, headComponents, weightKeys } from '../weight-keys.js';
+import { headComponents, weightKeys } from '../weight-keys.js';
 import type { CheckContext, CheckRule } from './rule.js';
 
 function positiveInteger(p: Typed<number> | undefined, ctx: CheckContext, minimum = 1): void {
@@ -12,6 +12,7 @@ function positiveInteger(p: Typed<number> | undefined, ctx: CheckContext, minimu
 
 /** Sizes of a classifier are positive integers (an MLP may have zero hidden blocks). */
 export function checkClassifier(c: Classifier, ctx: CheckContext): void {
+  if (c.kind === 'LmHead') return;
   positiveInteger(c.classes, ctx);
   if (c.kind === 'MlpHead') {
     positiveInteger(c.hidden, ctx);
@@ -45,7 +46,9 @@ export const exitHeads: CheckRule = {
     if (ctx.hadBuildErrors(model) && (!exits.head || !exits.weights)) return;
     if (!exits.head)
       ctx.report(diagnostic('OR2019', { what: 'head (e.g. `head linear`)' }, { span: exits.loc }));
-    if (!exits.weights)
+    // `head lm_head` alone reuses the backbone's projection and reads no weights.
+    const needsWeights = !exits.head || headComponents(exits.head).length > 0;
+    if (!exits.weights && needsWeights)
       ctx.report(
         diagnostic(
           'OR2019',
@@ -57,7 +60,7 @@ export const exitHeads: CheckRule = {
     checkClassifier(exits.head.classifier, ctx);
     if (!exits.weights) return;
     const parts = headComponents(exits.head);
-    const keys = weightKeys(exits.weights, classifierComponent(exits.head.classifier));
+    const keys = weightKeys(exits.weights, exits.head);
     for (const part of parts) {
       if (!keys.has(part))
         ctx.report(diagnostic('OR2016', { owner: 'head', component: part }, { span: exits.weights.loc }));

@@ -59,12 +59,14 @@ function checkPolicy(p: PolicyDecl, ctx: CheckContext): void {
       within(p.q, { min: 0, max: 1, exclusive: true }, ctx);
       break;
     case 'jei':
+    case 'learned':
     case 'maxprob':
     case 'margin':
       within(p.threshold, probability, ctx);
       break;
     case 'mamba':
-      within(p.threshold, p.confidence?.value === 'entropy' ? { min: 0 } : probability, ctx);
+      // Every confidence measure (entropy as certainty 1 − H/ln C) lies in [0, 1].
+      within(p.threshold, probability, ctx);
       break;
     case 'entropy': {
       const range: Range = p.normalized?.value ? probability : { min: 0 };

@@ -85,6 +85,16 @@ export const policyRequirements: CheckRule = {
             ctx,
           );
           break;
+        case 'learned':
+          checkModule(
+            owner,
+            'classifier',
+            '`classifier: weights "heads.safetensors" key "conf.{i}."`',
+            p.classifier,
+            p,
+            ctx,
+          );
+          break;
         case 'entropy': {
           if (p.threshold && p.thresholds) {
             ctx.report(

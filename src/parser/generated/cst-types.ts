@@ -36,6 +36,7 @@ export type MemberCstChildren = {
   target?: TargetCstNode[];
   sdk?: SdkCstNode[];
   calibration?: CalibrationCstNode[];
+  decode?: DecodeCstNode[];
 };
 
 export interface BackboneCstNode extends CstNode {
@@ -224,6 +225,16 @@ export type CalibrationCstChildren = {
   paramBlock: ParamBlockCstNode[];
 };
 
+export interface DecodeCstNode extends CstNode {
+  name: 'decode';
+  children: DecodeCstChildren;
+}
+
+export type DecodeCstChildren = {
+  DecodeKw: IToken[];
+  paramBlock: ParamBlockCstNode[];
+};
+
 export interface ParamBlockCstNode extends CstNode {
   name: 'paramBlock';
   children: ParamBlockCstChildren;
@@ -282,6 +293,7 @@ export interface RampCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   target(children: TargetCstChildren, param?: IN): OUT;
   sdk(children: SdkCstChildren, param?: IN): OUT;
   calibration(children: CalibrationCstChildren, param?: IN): OUT;
+  decode(children: DecodeCstChildren, param?: IN): OUT;
   paramBlock(children: ParamBlockCstChildren, param?: IN): OUT;
   param(children: ParamCstChildren, param?: IN): OUT;
   value(children: ValueCstChildren, param?: IN): OUT;
