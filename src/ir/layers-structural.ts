@@ -90,6 +90,9 @@ export function discoverLayersByStructure(graph: Graph): Layer[] {
         nodes,
         input: chain[index * period]!,
         output: chain[(index + 1) * period]!,
+        // Structure follows the residual stream only; per-layer caches are found by name.
+        stateInputs: [],
+        stateOutputs: [],
       });
     }
     return layers;

@@ -1,7 +1,9 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/index.js';
+import { producedElementType } from './element-type-rules.js';
 import { Graph, type Model, type Node, type Value } from './graph.js';
 import { discoverLayersByStructure } from './layers-structural.js';
 import { readsOf } from './topo.js';
+import { ElementType } from './types.js';
 
 export interface Layer {
   /** 0-based module index, as the exporter numbers it. */
@@ -11,6 +13,12 @@ export interface Layer {
   readonly input: Value;
   /** The hidden state the next layer (or the tail) consumes. */
   readonly output: Value;
+  /**
+   * A decoder's per-layer recurrent state: graph inputs only this layer reads (its past keys and values, a
+   * Mamba layer's conv/SSM state) and graph outputs only it produces (the present ones). Empty for encoders.
+   */
+  readonly stateInputs: readonly Value[];
+  readonly stateOutputs: readonly Value[];
 }
 
 export interface LayerDiscovery {
@@ -59,15 +67,59 @@ function dependsOnInput(value: Value, graph: Graph, seen = new Set<Value>()): bo
   return producer.inputs.some((v) => v !== undefined && dependsOnInput(v, graph, seen));
 }
 
-function crossing(nodes: readonly Node[], inside: Set<Node>, graph: Graph): Value[] {
-  const out: Value[] = [];
+/**
+ * What a layer hands on: values read outside it, and the graph outputs only it produces. A graph output
+ * no other node reads is per-layer state (a decoder's present keys/values) when the layer has another
+ * value that carries on (its hidden state); otherwise it is that hidden state.
+ */
+function crossing(
+  nodes: readonly Node[],
+  inside: Set<Node>,
+  graph: Graph,
+): { carried: Value[]; state: Value[] } {
+  const carried: Value[] = [];
+  const state: Value[] = [];
   for (const node of nodes) {
     for (const v of node.outputs) {
-      const usedOutside = [...v.uses].some((u) => !inside.has(u)) || graph.outputs.includes(v);
-      if (usedOutside && dependsOnInput(v, graph)) out.push(v);
+      if (!dependsOnInput(v, graph)) continue;
+      if ([...v.uses].some((u) => !inside.has(u))) carried.push(v);
+      else if (graph.outputs.includes(v)) state.push(v);
     }
   }
-  return out;
+  return carried.length === 0 ? { carried: state, state: [] } : { carried, state };
+}
+
+/**
+ * Graph inputs that no other layer reads (per-layer state such as a decoder's past keys and values; the
+ * prologue may still read them, e.g. for the past length).
+ */
+function stateInputsOf(
+  external: Iterable<Value>,
+  inside: Set<Node>,
+  layerOf: ReadonlyMap<Node, number>,
+  graph: Graph,
+): Value[] {
+  return [...external].filter(
+    (v) =>
+      graph.inputs.includes(v) &&
+      !graph.initializers.has(v.name) &&
+      [...v.uses].every((u) => inside.has(u) || !layerOf.has(u)),
+  );
+}
+
+// 16 is bfloat16 (not in ElementType's short list).
+const FLOAT_TYPES = new Set<number>([ElementType.float32, ElementType.float16, 16, ElementType.float64]);
+
+/** Whether a value is floating point, from its declaration or its producer's type rule. */
+function isFloat(value: Value, seen = new Set<Value>()): boolean {
+  const typeOf = (v: Value): number | undefined => {
+    if (v.type?.elementType) return v.type.elementType;
+    if (seen.has(v) || !v.producer) return undefined;
+    seen.add(v);
+    return producedElementType(v.producer, v.producer.outputs.indexOf(v), typeOf);
+  };
+  const t = typeOf(value);
+  return t === undefined || FLOAT_TYPES.has(t);
 }
 
 /** Values computed from `start` (through node inputs and subgraph captures), `start` included. */
@@ -174,6 +226,8 @@ export function discoverLayers(
     }
     const layers: Layer[] = [];
     const sideInputs = new Set<Value>();
+    const layerOf = new Map<Node, number>();
+    for (const [index, nodes] of groups) for (const n of nodes) layerOf.set(n, index);
     let previousOutput: Value | undefined;
     for (const index of indices) {
       const nodes = groups.get(index)!;
@@ -187,7 +241,10 @@ export function discoverLayers(
         const next = groups.get(index + 1);
         const readByNext = new Set<Value>();
         for (const n of next ?? []) for (const v of n.inputs) if (v) readByNext.add(v);
-        const candidates = [...external].filter((v) => !readByNext.has(v));
+        // The hidden state is floating point and not a per-layer state input; position bookkeeping
+        // (a decoder's past length) and the layer's own cache are not candidates.
+        const state = new Set(stateInputsOf(external, inside, layerOf, graph));
+        const candidates = [...external].filter((v) => !readByNext.has(v) && !state.has(v) && isFloat(v));
         if (candidates.length !== 1)
           return fail(
             `cannot tell the hidden-state input of layer ${index} (${candidates.length} candidates)`,
@@ -195,14 +252,15 @@ export function discoverLayers(
         input = candidates[0]!;
       }
       if (!external.has(input)) return fail(`layer ${index} does not read the output of layer ${index - 1}`);
-      for (const v of external) if (v !== input) sideInputs.add(v);
-      const outputs = crossing(nodes, inside, graph);
+      const stateInputs = stateInputsOf(external, inside, layerOf, graph);
+      for (const v of external) if (v !== input && !stateInputs.includes(v)) sideInputs.add(v);
+      const { carried: outputs, state: stateOutputs } = crossing(nodes, inside, graph);
       if (outputs.length !== 1) {
         return fail(
           `layer ${index} hands ${outputs.length} values to the rest of the graph (${outputs.map((v) => v.name).join(', ')}); expected one hidden state`,
         );
       }
-      layers.push({ index, nodes, input, output: outputs[0]! });
+      layers.push({ index, nodes, input, output: outputs[0]!, stateInputs, stateOutputs });
       previousOutput = outputs[0]!;
     }
     const side = [...sideInputs];

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../diagnostics/index.js';
-import type { Layer, Value } from '../ir/index.js';
+import type { Builder, Layer, Value } from '../ir/index.js';
 import type { Carried } from '../policies/index.js';
 import type { CompilePlan } from './plan.js';
 
@@ -11,6 +11,12 @@ export interface ExitRecord {
   pooled?: Value;
   /** The driver's carried values after this exit (set by insert-policy). */
   carried?: Carried<Value>;
+  /**
+   * More values this exit's segment hands on (set by fill-skipped-caches: a decoder's present caches and
+   * what later exits copy into skipped layers), each with what stands in for it when the whole batch has
+   * exited before the segment. `before` maps a value of an earlier segment to what carries it now.
+   */
+  extras?: { readonly value: Value; whenSkipped(b: Builder, before: (v: Value) => Value): Value }[];
 }
 
 /** State the compiler's passes hand each other, beside the model itself. */

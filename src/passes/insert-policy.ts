@@ -82,7 +82,8 @@ export const insertPolicy: CompilerPass = {
       graph.inputs.push(uniforms);
     }
 
-    const classes = ctx.exits[0]?.logits.type?.shape?.[1];
+    const declared = ctx.exits[0]?.logits.type?.shape?.[1];
+    const classes = typeof declared === 'number' ? declared : classCount(ctx);
     let state: Readonly<Record<string, Value>> | undefined;
     let carried: Carried<Value> | undefined;
     ctx.exits.forEach((record, exitIndex) => {
@@ -96,7 +97,7 @@ export const insertPolicy: CompilerPass = {
         layer: record.layer,
         exitIndex,
         exitCount: ctx.exits.length,
-        classes: typeof classes === 'number' ? classes : classCount(ctx, record.logits),
+        classes,
         ...policyOptionsOf(plan),
       };
       record.logits.type = {
@@ -161,25 +162,31 @@ export const insertPolicy: CompilerPass = {
       out.type = { elementType: value.type?.elementType ?? ElementType.float32, shape };
       return out;
     };
-    const c = typeof classes === 'number' ? classes : 'classes';
+    const c = classes;
+    // A decoder's per-layer caches stay outputs, after ours (fill-skipped-caches completes them).
+    const caches = new Set((ctx.layers ?? []).flatMap((l) => l.stateOutputs));
     graph.outputs = [
       named(final.logits, OUTPUT_NAMES.logits, ['batch', c]),
       named(final.layer, OUTPUT_NAMES.exitLayer, ['batch']),
       named(final.confidence, OUTPUT_NAMES.confidence, ['batch']),
+      ...graph.outputs.filter((v) => caches.has(v)),
     ];
     return { modified: true, statistics: { 'policy-nodes': graph.nodes.length - before } };
   },
 };
 
-function classCount(ctx: CompileContext, logits: Value): number {
-  const producer = logits.producer;
-  // Heads end in a Gemm (pooled heads) or a MatMul with a [in, C] weight (sequence heads).
-  const weight = producer?.op === 'Gemm' || producer?.op === 'MatMul' ? producer.inputs[1] : undefined;
-  const init = weight ? weight.graph.initializers.get(weight.name) : undefined;
-  const dims = init?.tensor.dims?.map(Number);
-  if (dims && dims.length === 2) return producer?.intAttribute('transB', 0n) === 1n ? dims[0]! : dims[1]!;
+/** The class count (or vocabulary size), from the first exit whose head ends in a Gemm or MatMul by a weight. */
+function classCount(ctx: CompileContext): number {
+  for (const exit of ctx.exits) {
+    const producer = exit.logits.producer;
+    // Heads end in a Gemm (pooled heads) or a MatMul with a [in, C] weight (sequence heads, LM heads).
+    const weight = producer?.op === 'Gemm' || producer?.op === 'MatMul' ? producer.inputs[1] : undefined;
+    const init = weight ? weight.graph.initializers.get(weight.name) : undefined;
+    const dims = init?.tensor.dims?.map(Number);
+    if (dims && dims.length === 2) return producer?.intAttribute('transB', 0n) === 1n ? dims[0]! : dims[1]!;
+  }
   ctx.diagnostics.push(
-    diagnostic('OR9001', { detail: `cannot tell the number of classes of '${logits.name}'` }),
+    diagnostic('OR9001', { detail: `cannot tell the number of classes of '${ctx.exits[0]?.logits.name}'` }),
   );
   return 2;
 }

@@ -28,6 +28,9 @@ export const makeConditional: CompilerPass = {
 
     const mainNodes: Node[] = inOrder(segments[0] ?? new Set());
     let previous = exits[0]?.carried;
+    // Every value moved into a branch → the If output that carries it now (for else-branch stand-ins).
+    const replacedBy = new Map<Value, Value>();
+    const before = (v: Value) => replacedBy.get(v) ?? v;
     let movedNodes = 0;
     for (let k = 1; k < segments.length; k++) {
       const segment = segments[k]!;
@@ -77,22 +80,29 @@ export const makeConditional: CompilerPass = {
         thenBranch.outputs.push(v.graph === thenBranch ? v : thenB.op('Identity', [v]));
         const slot = carriedNow.indexOf(v);
         let skipped: Value;
+        const extra = exits[k]!.extras?.find((e) => e.value === v);
         if (slot >= 0) {
           skipped = elseB.op('Identity', [carriedBefore[slot]!]);
+        } else if (extra) {
+          skipped = extra.whenSkipped(elseB, before);
         } else {
           const empty = emptyOf(b, elementType, `offramp/segment${k + 1}/placeholder`);
           skipped = elseB.op('Identity', [empty]);
         }
         skipped.type = { elementType };
         elseBranch.outputs.push(skipped);
+        // A graph output keeps its public name (a decoder's present caches): the If's output takes it.
+        const publicName = outputs.has(v) ? v.name : undefined;
+        if (publicName) v.name = b.uniqueName(`${publicName}/computed`);
         const out = new Value(
-          b.uniqueName(`${v.name}/if`),
+          publicName ?? b.uniqueName(`${v.name}/if`),
           { elementType, ...(v.type?.shape ? { shape: v.type.shape } : {}) },
           graph,
         );
         out.producer = ifNode;
         ifNode.outputs.push(out);
         replacements.set(v, out);
+        replacedBy.set(v, out);
       }
       for (const v of thenBranch.outputs)
         v.type = { elementType: elementTypeOf(v, graph) ?? ElementType.float32 };

@@ -3,6 +3,7 @@ import { type Model, printModel, readModel, type Value, verifyModel, writeModel 
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import { discoverExitLayers } from './discover-exit-layers.js';
+import { fillSkippedCaches } from './fill-skipped-caches.js';
 import { insertExitHeads } from './insert-exit-heads.js';
 import { insertPolicy } from './insert-policy.js';
 import { makeConditional } from './make-conditional.js';
@@ -16,6 +17,7 @@ export const CHAIN_PIPELINE: readonly CompilerPass[] = [
   discoverExitLayers,
   insertExitHeads,
   insertPolicy,
+  fillSkippedCaches,
   makeConditional,
   pruneUnused,
 ];

@@ -50,7 +50,8 @@ export function partitionByExit(
   const segments: Set<Node>[] = [];
   const covered = new Set<Node>();
   for (const exit of exits) {
-    const own = new Set([...cone(carriedValues(exit.carried!), graph)].filter((n) => !covered.has(n)));
+    const roots = [...carriedValues(exit.carried!), ...(exit.extras ?? []).map((e) => e.value)];
+    const own = new Set([...cone(roots, graph)].filter((n) => !covered.has(n)));
     for (const n of own) covered.add(n);
     segments.push(own);
   }
