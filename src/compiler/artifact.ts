@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateSdk, type SdkOptions } from '../codegen/index.js';
 import { ElementType, elementTypeName, type Model } from '../ir/index.js';
-import { OUTPUT_NAMES, parameterInputName, UNIFORM_INPUT } from '../passes/insert-policy.js';
+import {
+  FULL_DEPTH_INPUT,
+  OUTPUT_NAMES,
+  parameterInputName,
+  UNIFORM_INPUT,
+} from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
 import type { SegmentModel } from '../passes/split-segments.js';
 import { policySpecs } from '../policies/index.js';
@@ -14,6 +19,7 @@ import type {
   TensorSpec,
 } from '../runtime/manifest.js';
 import { MANIFEST_FORMAT_VERSION } from '../runtime/manifest.js';
+import { decoderSpec } from './decoder-manifest.js';
 
 export const COMPILER_ID = 'offramp 0.1.0';
 
@@ -92,7 +98,10 @@ export function artifactFiles(options: {
   const inputs = model.graph.inputs
     .filter(
       (v) =>
-        !parameterInputs.has(v.name) && v.name !== UNIFORM_INPUT && !model.graph.initializers.has(v.name),
+        !parameterInputs.has(v.name) &&
+        v.name !== UNIFORM_INPUT &&
+        v.name !== FULL_DEPTH_INPUT &&
+        !model.graph.initializers.has(v.name),
     )
     .map((v) => tensorSpec(v.name, v.type?.elementType ?? ElementType.float32, v.type?.shape));
   const out = (name: string) => {
@@ -109,6 +118,7 @@ export function artifactFiles(options: {
   if (plan.policy.weightsFile)
     sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
   const modelFile = 'model.onnx';
+  const decoder = decoderSpec(plan, model, options.layers);
   const manifest: Manifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
     compiler: COMPILER_ID,
@@ -172,6 +182,7 @@ export function artifactFiles(options: {
         placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
       })),
     sources,
+    ...(decoder ? { decoder } : {}),
   };
   const report = [
     `# ${plan.name}`,

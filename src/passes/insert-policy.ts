@@ -13,6 +13,8 @@ const CODE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int64: 
 export const OUTPUT_NAMES = { logits: 'logits', exitLayer: 'exit_layer', confidence: 'confidence' } as const;
 export const parameterInputName = (name: string) => `offramp.${name}`;
 export const UNIFORM_INPUT = 'offramp.uniforms';
+/** Decoder steps: a bool scalar that, when true, disables every early exit (the prompt's prefill). */
+export const FULL_DEPTH_INPUT = 'offramp.full_depth';
 
 /**
  * Emits the policy's signal and decision after each exit head, plus the shared driver rules (min_exit,
@@ -82,6 +84,12 @@ export const insertPolicy: CompilerPass = {
       graph.inputs.push(uniforms);
     }
 
+    // A decoder's prefill runs the prompt at full depth through the same graph.
+    let fullDepth: Value | undefined;
+    if (ctx.plan.decoder) {
+      fullDepth = new Value(b.uniqueName(FULL_DEPTH_INPUT), { elementType: ElementType.bool, shape: [] }, graph);
+      graph.inputs.push(fullDepth);
+    }
     const declared = ctx.exits[0]?.logits.type?.shape?.[1];
     const classes = typeof declared === 'number' ? declared : classCount(ctx);
     let state: Readonly<Record<string, Value>> | undefined;
@@ -140,10 +148,11 @@ export const insertPolicy: CompilerPass = {
       );
       const step = spec.step(ops, state, signal, exit);
       state = step.state;
+      const exits = fullDepth ? ops.and(step.exit, ops.not(fullDepth)) : step.exit;
       carried = driverStep(
         ops,
         carried,
-        { logits: record.logits, exit: step.exit, confidence: step.confidence },
+        { logits: record.logits, exit: exits, confidence: step.confidence },
         exit,
         { minExit: ctx.plan.minExit },
       );

@@ -1,4 +1,12 @@
 export {
+  DecoderModel,
+  type GeneratedToken,
+  type GenerateOptions,
+  type Generation,
+  GenerationError,
+  type SamplingOptions,
+} from './decoder-session.js';
+export {
   type ArtifactTarget,
   type ElementType,
   MANIFEST_FORMAT_VERSION,

@@ -55,6 +55,26 @@ export interface ArtifactTarget {
   readonly placement: { readonly allOnDevice: boolean; readonly hostNodes: readonly string[] };
 }
 
+/** A decoder's per-token step: how the runtime feeds it and carries its caches from step to step. */
+export interface DecoderSpec {
+  /** How the caches of skipped layers were filled in the graph. */
+  readonly cache: 'copy' | 'propagate' | 'recompute';
+  /** The token-id input [batch, sequence]. */
+  readonly idsInput: string;
+  /** An attention-mask input [batch, past + sequence], when the export has one (the runtime feeds ones). */
+  readonly attentionMask?: string;
+  /** The bool scalar that disables exits (the prompt's prefill). */
+  readonly fullDepthInput: string;
+  /** Per layer and per key/value: the past input, the present output that feeds it next step, its shape. */
+  readonly caches: readonly {
+    readonly past: string;
+    readonly present: string;
+    readonly shape: readonly (number | string)[];
+  }[];
+  /** Positions the model can attend to (its position table), when the compiler could tell. */
+  readonly context?: number;
+}
+
 export interface Manifest {
   readonly formatVersion: number;
   readonly compiler: string;
@@ -79,4 +99,6 @@ export interface Manifest {
   readonly targets: readonly ArtifactTarget[];
   /** sha256 of every input the artifact was built from, for reproducibility. */
   readonly sources: Readonly<Record<string, string>>;
+  /** Present when the model is a decoder's per-token step (`decode` block). */
+  readonly decoder?: DecoderSpec;
 }
