@@ -220,6 +220,17 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
       break;
   }
   if (policy) checkParameterRanges(policy, model, diagnostics);
+  const decode = model.decode;
+  if (decode?.cache?.value === 'recompute')
+    diagnostics.push(
+      unsupported(
+        "the 'recompute' cache strategy (it needs per-layer pending tokens across steps; use copy or propagate)",
+        decode.cache.valueLoc,
+      ),
+    );
+  for (const t of model.targets)
+    if (decode && t.form?.value === 'segmented')
+      diagnostics.push(unsupported('the segmented form of a decoder step (use chain)', t.form.valueLoc));
   if (diagnostics.length > before || !head || !policy) return undefined;
   return {
     name: model.name.value,

@@ -69,7 +69,7 @@ function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
  * key/value projections of the exit layer's hidden state (`propagate`, CALM), chosen per sample with Where
  * on the layer's own `Concat(past, fresh)`, so no extra copy of the cache is made. When the whole batch
  * has exited, make-conditional's else-branches build the same entries (`ExitRecord.extras`).
- * `recompute` uses `copy`'s entries in the step graph; the runtime replaces them later.
+ * (`recompute`, deferring skipped layers to a later step, is refused when the plan is made: OR5002.)
  */
 export const fillSkippedCaches: CompilerPass = {
   name: 'fill-skipped-caches',
