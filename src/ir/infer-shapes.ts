@@ -646,6 +646,71 @@ const ifRule: Rule = (node, inf) => {
   });
 };
 
+/** The body graph of a Loop or Scan, and `ints` of a node attribute. */
+const bodyOf = (node: Node) => node.subgraphs()[0];
+
+/**
+ * Loop: the body sees (iteration int64 scalar, condition bool scalar, carried values typed as their initial
+ * values); outputs are the final carried values, then each scan output stacked along a new leading axis whose
+ * length is the trip count when it is a known constant.
+ */
+const loop: Rule = (node, inf) => {
+  const body = bodyOf(node);
+  if (!body) return [];
+  const carried = node.inputs.slice(2);
+  body.inputs.forEach((input, k) => {
+    if (k === 0) inf.set(input, tensor(ElementType.int64, []));
+    else if (k === 1) inf.set(input, tensor(ElementType.bool, []));
+    else inf.set(input, typeOf(carried[k - 2]));
+  });
+  inf.graph(body);
+  const trips = inf.intList(node.inputs[0])?.[0];
+  const n = carried.length;
+  return node.outputs.map((_, k) => {
+    const out = body.outputs[k + 1]?.type;
+    if (k < n) return out ?? typeOf(carried[k]);
+    if (!out) return undefined;
+    return tensor(out.elementType, out.shape ? [trips, ...out.shape] : undefined);
+  });
+};
+
+/**
+ * Scan (opset 9+): the body sees the N states and one slice of each scan input (the scan axis removed);
+ * outputs are the final states, then each scan output stacked along its scan axis with the sequence length.
+ */
+const scan: Rule = (node, inf) => {
+  const body = bodyOf(node);
+  if (!body) return [];
+  const scanInputs = Number(node.intAttribute('num_scan_inputs', 0n));
+  const n = node.inputs.length - scanInputs;
+  const inputAxes = intsAttr(node, 'scan_input_axes');
+  const outputAxes = intsAttr(node, 'scan_output_axes');
+  let length: Dim;
+  body.inputs.forEach((input, k) => {
+    const outer = typeOf(node.inputs[k]);
+    if (k < n) return inf.set(input, outer);
+    const shape = outer?.shape;
+    if (!outer || !shape) return inf.set(input, outer && tensor(outer.elementType, undefined));
+    const axis = normalizeAxis(inputAxes?.[k - n] ?? 0, shape.length);
+    length ??= shape[axis];
+    inf.set(
+      input,
+      tensor(
+        outer.elementType,
+        shape.filter((_, d) => d !== axis),
+      ),
+    );
+  });
+  inf.graph(body);
+  return node.outputs.map((_, k) => {
+    const out = body.outputs[k]?.type;
+    if (k < n || !out) return out ?? typeOf(node.inputs[k]);
+    if (!out.shape) return tensor(out.elementType, undefined);
+    const axis = normalizeAxis(outputAxes?.[k - n] ?? 0, out.shape.length + 1);
+    return tensor(out.elementType, [...out.shape.slice(0, axis), length, ...out.shape.slice(axis)]);
+  });
+};
+
 const split: Rule = (node, inf) => {
   const input = shapeOf(node.inputs[0]);
   const elementType = elemOf(node.inputs[0]);
@@ -866,6 +931,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   Expand: expand,
   Range: range,
   If: ifRule,
+  Loop: loop,
+  Scan: scan,
   Split: split,
   Flatten: flatten,
   Dropout: dropout,

@@ -11,7 +11,7 @@ import {
   importModel,
   inferShapes,
   Model,
-  type Value,
+  Value,
   writeModel,
 } from '../../src/ir/index.js';
 import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
@@ -233,6 +233,63 @@ describe('shape inference', () => {
       });
       expect(predicted.length, v.name).toBe(actual.dims.length);
     }
+  });
+
+  it('infers Loop and Scan bodies and their outputs (scan outputs stacked along the trip count / scan axis)', async () => {
+    const graph = new Graph('loops', undefined);
+    const model = new Model(graph, [{ domain: '', version: 17 }], 8, {});
+    const b = new Builder(model, graph);
+    const x = b.addInput('x', { elementType: ElementType.float32, shape: ['batch', 4] });
+    const seq = b.addInput('seq', { elementType: ElementType.float32, shape: ['steps', 'batch', 4] });
+    const bodyInput = (g: Graph, name: string, elementType: number, shape?: Dim[]) => {
+      const v = new Value(b.uniqueName(name), { elementType, ...(shape ? { shape } : {}) }, g);
+      g.inputs.push(v);
+      return v;
+    };
+    // Loop: three trips; carries x + 1, scans x · 2 per trip.
+    const loopBody = b.subgraph('loop_body');
+    const lb = b.into(loopBody);
+    bodyInput(loopBody, 'iter', ElementType.int64, []);
+    const condIn = bodyInput(loopBody, 'cond_in', ElementType.bool, []);
+    const carriedIn = bodyInput(loopBody, 'carried_in', ElementType.float32);
+    const next = lb.op('Add', [carriedIn, lb.scalar('one_l', 1, 'float32')]);
+    const scanned = lb.op('Mul', [carriedIn, lb.scalar('two_l', 2, 'float32')]);
+    loopBody.outputs.push(lb.op('Identity', [condIn]), next, scanned);
+    const [finalLoop, stacked] = b.add({
+      op: 'Loop',
+      inputs: [b.constant('trips', BigInt64Array.of(3n), []), b.scalar('go', 1, 'bool'), x],
+      outputs: 2,
+      attributes: { body: loopBody },
+    }) as [Value, Value];
+    // Scan over the leading axis of `seq`: a running sum state and each step's sum as a scan output.
+    const scanBody = b.subgraph('scan_body');
+    const sb = b.into(scanBody);
+    const state = bodyInput(scanBody, 'state', ElementType.float32);
+    const slice = bodyInput(scanBody, 'slice', ElementType.float32);
+    const sum = sb.op('Add', [state, slice]);
+    scanBody.outputs.push(sum, sb.op('Identity', [sum]));
+    const [finalScan, history] = b.add({
+      op: 'Scan',
+      inputs: [x, seq],
+      outputs: 2,
+      attributes: { body: scanBody, num_scan_inputs: 1 },
+    }) as [Value, Value];
+    for (const v of [finalLoop, stacked, finalScan, history]) b.addOutput(v);
+    const { diagnostics } = inferShapes(graph);
+    expect(diagnostics).toEqual([]);
+    expect(finalLoop.type).toEqual({ elementType: ElementType.float32, shape: ['batch', 4] });
+    expect(stacked.type).toEqual({ elementType: ElementType.float32, shape: [3, 'batch', 4] });
+    expect(finalScan.type).toEqual({ elementType: ElementType.float32, shape: ['batch', 4] });
+    expect(history.type).toEqual({ elementType: ElementType.float32, shape: ['steps', 'batch', 4] });
+    expect(slice.type).toEqual({ elementType: ElementType.float32, shape: ['batch', 4] });
+    const session = await ort.InferenceSession.create(writeModel(model), { logSeverityLevel: 3 });
+    const out = await session.run({
+      x: new ort.Tensor('float32', new Float32Array(8).fill(1), [2, 4]),
+      seq: new ort.Tensor('float32', new Float32Array(5 * 8).fill(1), [5, 2, 4]),
+    });
+    expect(out[stacked.name]!.dims).toEqual([3, 2, 4]);
+    expect(out[history.name]!.dims).toEqual([5, 2, 4]);
+    expect(out[finalLoop.name]!.data[0]).toBe(4);
   });
 
   it('warns once per op type it does not know and leaves declared types alone', () => {
