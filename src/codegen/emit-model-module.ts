@@ -6,7 +6,8 @@
  * The method bodies are fixed code that reads the constant tables; manifest data never enters them as
  * text, only through the tables (and the setters' parameter names, built as literals).
  */
-import { Scope, type SourceFile, StructureKind } from 'ts-morph';
+import { type MethodDeclarationStructure, Scope, type SourceFile, StructureKind } from 'ts-morph';
+import { addDecoderDeclarations, decoderMethods } from './emit-decoder.js';
 import { addApiTypes, addConstants, addSpecTypes, rangeText } from './emit-model-declarations.js';
 import type { SdkPlan } from './sdk-plan.js';
 import { docText, returnThisCall } from './ts-literals.js';
@@ -166,6 +167,81 @@ return out;`,
     });
 }
 
+/** `run`: one batch through the chain-form model (not for decoder steps, which `stream` drives). */
+function runMethod(plan: SdkPlan): MethodDeclarationStructure {
+  const t = plan.types;
+  const sampling = plan.manifest.policy.uniformsInput !== undefined;
+  return {
+    kind: StructureKind.Method,
+    name: 'run',
+    isAsync: true,
+    docs: [
+      docText(
+        `Runs a batch. Every sample gets exactly the result it would get alone; layers after the last exit of the batch are not computed.`,
+      ),
+    ],
+    parameters: [
+      { name: 'inputs', type: t.inputs },
+      { name: 'params', type: t.params, initializer: '{}' },
+      ...(sampling ? [{ name: 'sampling', type: t.sampling, initializer: '{}' }] : []),
+    ],
+    returnType: `Promise<${t.result}>`,
+    statements: [
+      `const given = inputs as unknown as Readonly<Record<string, ArrayLike<number | bigint | boolean> | number | undefined>>;
+const batch = given[BATCH_FIELD] ?? 1;
+if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1)
+  throw new RangeError(\`\${BATCH_FIELD} must be a positive integer; got \${String(batch)}\`);
+const feeds: Record<string, FeedTensor> = {};
+for (const spec of INPUTS) {
+  const values = given[spec.name];
+  if (values === undefined || typeof values === 'number') throw new TypeError(\`missing input '\${spec.name}'\`);
+  feeds[spec.name] = { type: spec.elementType, data: toTensorData(spec, values), dims: dimsOf(spec, values.length, batch) };
+}
+// Parameters are plain graph inputs: every call feeds each one.
+const explicit = params as Readonly<Record<string, number | readonly number[] | undefined>>;
+for (const spec of PARAMETERS) {
+  const value = explicit[spec.name] ?? this.overrides.get(spec.name) ?? spec.default;
+  feeds[spec.input] = parameterFeed(spec, checkedValues(spec, value));
+}`,
+      ...(sampling
+        ? [
+            `if (UNIFORMS_INPUT !== undefined) {
+  const uniforms = sampling.uniforms ?? uniformNumbers(batch * EXITS.length, sampling.seed ?? this.calls);
+  if (uniforms.length !== batch * EXITS.length)
+    throw new RangeError(\`uniforms must hold batch × exits = \${batch * EXITS.length} numbers\`);
+  feeds[UNIFORMS_INPUT] = { type: 'float32', data: uniforms, dims: [batch, EXITS.length] };
+}`,
+          ]
+        : []),
+      `const started = performance.now();
+const out = await this.backend.run(feeds);
+const wallMs = performance.now() - started;
+const logitsTensor = out[OUTPUTS.logits];
+const exitTensor = out[OUTPUTS.exitLayer];
+const confidenceTensor = out[OUTPUTS.confidence];
+if (!logitsTensor || !exitTensor || !confidenceTensor) throw new Error(\`\${MODEL_NAME}: the session did not return its outputs\`);
+const classes = logitsTensor.dims[1] ?? 0;
+const logits = floats(logitsTensor.data);
+const exitLayer = integers(exitTensor.data);
+const telemetry = {
+  exitLayers: [...exitLayer],
+  layersExecuted: exitLayer.reduce((a, b) => Math.max(a, b), 0),
+  wallMs,
+};
+this.record(telemetry);
+return {
+  batch,
+  classes,
+  logits,
+  predictions: argmaxRows(logits, batch, classes),
+  exitLayer,
+  confidence: floats(confidenceTensor.data),
+  telemetry,
+};`,
+    ],
+  };
+}
+
 function addBaseClass(file: SourceFile, plan: SdkPlan): void {
   const t = plan.types;
   const sampling = plan.manifest.policy.uniformsInput !== undefined;
@@ -227,75 +303,8 @@ function addBaseClass(file: SourceFile, plan: SdkPlan): void {
 this.overrides.set(name, typeof value === 'number' ? value : [...value]);
 return this;`,
       },
-      {
-        kind: StructureKind.Method,
-        name: 'run',
-        isAsync: true,
-        docs: [
-          docText(
-            `Runs a batch. Every sample gets exactly the result it would get alone; layers after the last exit of the batch are not computed.`,
-          ),
-        ],
-        parameters: [
-          { name: 'inputs', type: t.inputs },
-          { name: 'params', type: t.params, initializer: '{}' },
-          ...(sampling ? [{ name: 'sampling', type: t.sampling, initializer: '{}' }] : []),
-        ],
-        returnType: `Promise<${t.result}>`,
-        statements: [
-          `const given = inputs as unknown as Readonly<Record<string, ArrayLike<number | bigint | boolean> | number | undefined>>;
-const batch = given[BATCH_FIELD] ?? 1;
-if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1)
-  throw new RangeError(\`\${BATCH_FIELD} must be a positive integer; got \${String(batch)}\`);
-const feeds: Record<string, FeedTensor> = {};
-for (const spec of INPUTS) {
-  const values = given[spec.name];
-  if (values === undefined || typeof values === 'number') throw new TypeError(\`missing input '\${spec.name}'\`);
-  feeds[spec.name] = { type: spec.elementType, data: toTensorData(spec, values), dims: dimsOf(spec, values.length, batch) };
-}
-// Parameters are plain graph inputs: every call feeds each one.
-const explicit = params as Readonly<Record<string, number | readonly number[] | undefined>>;
-for (const spec of PARAMETERS) {
-  const value = explicit[spec.name] ?? this.overrides.get(spec.name) ?? spec.default;
-  feeds[spec.input] = parameterFeed(spec, checkedValues(spec, value));
-}`,
-          ...(sampling
-            ? [
-                `if (UNIFORMS_INPUT !== undefined) {
-  const uniforms = sampling.uniforms ?? uniformNumbers(batch * EXITS.length, sampling.seed ?? this.calls);
-  if (uniforms.length !== batch * EXITS.length)
-    throw new RangeError(\`uniforms must hold batch × exits = \${batch * EXITS.length} numbers\`);
-  feeds[UNIFORMS_INPUT] = { type: 'float32', data: uniforms, dims: [batch, EXITS.length] };
-}`,
-              ]
-            : []),
-          `const started = performance.now();
-const out = await this.backend.run(feeds);
-const wallMs = performance.now() - started;
-const logitsTensor = out[OUTPUTS.logits];
-const exitTensor = out[OUTPUTS.exitLayer];
-const confidenceTensor = out[OUTPUTS.confidence];
-if (!logitsTensor || !exitTensor || !confidenceTensor) throw new Error(\`\${MODEL_NAME}: the session did not return its outputs\`);
-const classes = logitsTensor.dims[1] ?? 0;
-const logits = floats(logitsTensor.data);
-const exitLayer = integers(exitTensor.data);
-const telemetry = {
-  exitLayers: [...exitLayer],
-  layersExecuted: exitLayer.reduce((a, b) => Math.max(a, b), 0),
-  wallMs,
-};
-this.record(telemetry);
-return {
-  batch,
-  classes,
-  logits,
-  predictions: argmaxRows(logits, batch, classes),
-  exitLayer,
-  confidence: floats(confidenceTensor.data),
-  telemetry,
-};`,
-        ],
-      },
+      ...(plan.manifest.decoder ? decoderMethods(plan) : []),
+      ...(plan.manifest.decoder ? [] : [runMethod(plan)]),
       {
         kind: StructureKind.Method,
         name: 'record',
@@ -342,5 +351,6 @@ export function emitModelModule(file: SourceFile, plan: SdkPlan): void {
   addConstants(file, plan);
   addApiTypes(file, plan);
   addHelpers(file, plan);
+  if (plan.manifest.decoder) addDecoderDeclarations(file, plan);
   addBaseClass(file, plan);
 }
