@@ -1,0 +1,214 @@
+/**
+ * Token-level early exit on the decoder fixture, end to end: `dsl/examples/decoder.ramp`'s model, compiled per
+ * policy and cache strategy, generated token by token by `DecoderModel`, against PyTorch's reference
+ * generations (fixtures/decoder/reference/generate.json): the same tokens and the same exit layer for every
+ * token of every prompt.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../../src/compiler/index.js';
+import { formatDiagnostics } from '../../src/diagnostics/index.js';
+import { parseNpy } from '../../src/io/index.js';
+import { DecoderModel, GenerationError } from '../../src/runtime/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const EXAMPLE = join(ROOT, 'dsl/examples/decoder.ramp');
+const FIXTURE = join(ROOT, 'fixtures/decoder');
+
+interface Setting {
+  readonly name: string;
+  readonly policy: 'never' | 'maxprob' | 'margin' | 'learned';
+  readonly threshold?: number;
+  readonly cache: 'copy' | 'propagate' | 'recompute' | null;
+  readonly tokens: number[][];
+  readonly exit_layer: number[][];
+}
+
+const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference/generate.json'), 'utf8')) as {
+  prompt_length: number;
+  new_tokens: number;
+  settings: Setting[];
+};
+const promptsArray = parseNpy(readFileSync(join(FIXTURE, 'eval/prompts.npy')), 'prompts.npy').array!;
+const prompts = Array.from({ length: promptsArray.shape[0]! }, (_, p) =>
+  Array.from(
+    (promptsArray.data as BigInt64Array).subarray(
+      p * reference.prompt_length,
+      (p + 1) * reference.prompt_length,
+    ),
+    Number,
+  ),
+);
+
+/** The example's text with another policy and cache strategy (thresholds stay run-time parameters). */
+function variant(policy: 'maxprob' | 'margin' | 'learned', cache: 'copy' | 'propagate'): string {
+  const source = readFileSync(EXAMPLE, 'utf8');
+  const policyBlock =
+    policy === 'learned'
+      ? /policy learned \{[\s\S]*?\n {2}\}/.exec(source)![0]
+      : `policy ${policy} { threshold: 0.5 }`;
+  return source
+    .replace(/policy learned \{[\s\S]*?\n {2}\}/, policyBlock)
+    .replace(/cache: \w+/, `cache: ${cache}`)
+    .replace(/model \w+/, `model gpt2_${policy}_${cache}`);
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'offramp-decoder-'));
+const models = new Map<string, DecoderModel>();
+
+async function modelFor(policy: 'maxprob' | 'margin' | 'learned', cache: 'copy' | 'propagate') {
+  const key = `${policy}/${cache}`;
+  const cached = models.get(key);
+  if (cached) return cached;
+  const result = await compile({ file: EXAMPLE, source: variant(policy, cache), outDir });
+  expect(result.diagnostics, formatDiagnostics(result.diagnostics)).toEqual([]);
+  const model = await DecoderModel.load(result.artifacts[0]!.directory, { intraOpNumThreads: 1 });
+  models.set(key, model);
+  return model;
+}
+
+afterAll(async () => {
+  for (const m of models.values()) await m.release();
+});
+
+const compiled = reference.settings.filter((s) => s.cache !== 'recompute');
+
+describe('generation with token-level exits matches PyTorch', () => {
+  it.each(compiled.map((s) => [s.name, s] as const))('%s', async (_name, setting) => {
+    // `never` is the backbone's own greedy generation: any compiled model with exits switched off.
+    const policy = setting.policy === 'never' ? 'maxprob' : setting.policy;
+    const model = await modelFor(policy, setting.cache === 'propagate' ? 'propagate' : 'copy');
+    const params = { threshold: setting.policy === 'never' ? 2 : setting.threshold! };
+    let sameTokens = 0;
+    let sameExits = 0;
+    let total = 0;
+    for (const [p, prompt] of prompts.entries()) {
+      const g = await model.generate(prompt, { maxNewTokens: reference.new_tokens, params });
+      total += reference.new_tokens;
+      sameTokens += g.tokens.filter((t, k) => t === setting.tokens[p]![k]).length;
+      sameExits += g.steps.filter((s, k) => s.exitLayer === setting.exit_layer[p]![k]).length;
+    }
+    expect({ tokens: sameTokens / total, exits: sameExits / total }).toEqual({ tokens: 1, exits: 1 });
+  });
+
+  it('refuses the recompute strategy with a diagnostic at the decode block, writing nothing', async () => {
+    const source = readFileSync(EXAMPLE, 'utf8').replace(/cache: \w+/, 'cache: recompute');
+    const result = await compile({
+      file: EXAMPLE,
+      source,
+      outDir: mkdtempSync(join(tmpdir(), 'offramp-rc-')),
+    });
+    expect(result.artifacts).toEqual([]);
+    const line = source.split('\n').findIndex((l) => l.includes('cache: recompute')) + 1;
+    expect(result.diagnostics.map((d) => [d.code, d.span?.start.line])).toEqual([['OR5002', line]]);
+  });
+});
+
+/**
+ * The step graph decides per sample: in a batch, a sample that exited keeps its own token and gets its own
+ * cache fill (Where on each skipped layer) while the others run on. Decoding 4 prompts as one batch must give
+ * each exactly what it gets alone.
+ */
+async function batchedGreedy(directory: string, batchPrompts: number[][], threshold: number) {
+  const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8'));
+  const session = await ort.InferenceSession.create(join(directory, 'model.onnx'), { logSeverityLevel: 3 });
+  const batch = batchPrompts.length;
+  const caches: Record<string, ort.Tensor> = {};
+  for (const c of manifest.decoder.caches)
+    caches[c.past] = new ort.Tensor(
+      'float32',
+      new Float32Array(0),
+      c.shape.map((d: number | string, k: number) => (typeof d === 'number' ? d : k === 0 ? batch : 0)),
+    );
+  let ids = batchPrompts.flat();
+  let width = batchPrompts[0]!.length;
+  const tokens: number[][] = batchPrompts.map(() => []);
+  const exits: number[][] = batchPrompts.map(() => []);
+  for (let step = 0; step < reference.new_tokens; step++) {
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, width]),
+      'offramp.full_depth': new ort.Tensor('bool', Uint8Array.of(step === 0 ? 1 : 0), []),
+      'offramp.threshold': new ort.Tensor('float32', Float32Array.of(threshold), []),
+      ...caches,
+    });
+    for (const c of manifest.decoder.caches) caches[c.past] = out[c.present]!;
+    const logits = out.logits!;
+    const vocab = logits.dims[1]!;
+    ids = [];
+    for (let b = 0; b < batch; b++) {
+      const row = (logits.data as Float32Array).subarray(b * vocab, (b + 1) * vocab);
+      let best = 0;
+      for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
+      tokens[b]!.push(best);
+      exits[b]!.push(Number((out.exit_layer!.data as BigInt64Array)[b]));
+      ids.push(best);
+    }
+    width = 1;
+  }
+  await session.release();
+  return { tokens, exits };
+}
+
+describe('a batch of prompts', () => {
+  it.each([
+    ['copy', 0.09],
+    ['propagate', 0.09],
+  ] as const)('decodes each prompt exactly as alone (%s, max-prob τ %s)', async (cache, threshold) => {
+    const model = await modelFor('maxprob', cache);
+    const directory = join(outDir, `gpt2_maxprob_${cache}`);
+    const batchPrompts = prompts.slice(0, 4);
+    const batched = await batchedGreedy(directory, batchPrompts, threshold);
+    for (const [b, prompt] of batchPrompts.entries()) {
+      const alone = await model.generate(prompt, {
+        maxNewTokens: reference.new_tokens,
+        params: { threshold },
+      });
+      expect(batched.tokens[b]).toEqual(alone.tokens);
+      expect(batched.exits[b]).toEqual(alone.steps.map((s) => s.exitLayer));
+    }
+    // The case is informative: at many steps the samples of the batch exit at different layers.
+    const mixedSteps = batched.exits[0]!.filter((_, k) => new Set(batched.exits.map((e) => e[k])).size > 1);
+    expect(mixedSteps.length).toBeGreaterThan(reference.new_tokens / 4);
+  });
+});
+
+describe('DecoderModel options', () => {
+  let model: DecoderModel;
+  beforeAll(async () => {
+    model = await modelFor('maxprob', 'copy');
+  });
+
+  it('streams the same tokens generate returns, and stops at a stop token', async () => {
+    const prompt = prompts[0]!;
+    const whole = await model.generate(prompt, { maxNewTokens: 12, params: { threshold: 0.5 } });
+    const streamed: number[] = [];
+    for await (const step of model.stream(prompt, { maxNewTokens: 12, params: { threshold: 0.5 } }))
+      streamed.push(step.token);
+    expect(streamed).toEqual(whole.tokens);
+    const stop = whole.tokens[4]!;
+    const stopped = await model.generate(prompt, {
+      maxNewTokens: 12,
+      params: { threshold: 0.5 },
+      stopTokens: [stop],
+    });
+    expect(stopped.tokens).toEqual(whole.tokens.slice(0, whole.tokens.indexOf(stop) + 1));
+  });
+
+  it('samples reproducibly from a seed', async () => {
+    const options = { maxNewTokens: 10, sampling: { temperature: 1, topK: 20, seed: 3 } };
+    const a = await model.generate(prompts[1]!, options);
+    const b = await model.generate(prompts[1]!, options);
+    const c = await model.generate(prompts[1]!, { ...options, sampling: { ...options.sampling, seed: 4 } });
+    expect(a.tokens).toEqual(b.tokens);
+    expect(a.tokens).not.toEqual(c.tokens);
+  });
+
+  it('says plainly what is wrong with a prompt', async () => {
+    await expect(model.generate([], {})).rejects.toThrow(GenerationError);
+    const long = Array.from({ length: 200 }, () => 1);
+    await expect(model.generate(long, { maxNewTokens: 4 })).rejects.toThrow(/positions; the model has \d+/);
+  });
+});
