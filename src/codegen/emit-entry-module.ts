@@ -54,6 +54,19 @@ export function emitEntryModule(file: SourceFile, plan: SdkPlan, entry: SdkEntry
       },
     ],
   });
+  file.addVariableStatement({
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [
+      "Inputs this runtime's model takes in another element type (WebGPU narrows int64 to int32); feeds are converted.",
+    ],
+    declarations: [
+      {
+        name: 'FEED_TYPES',
+        type: "Readonly<Record<string, 'int32' | 'float32'>>",
+        initializer: print(literal({ ...entry.feedTypes })),
+      },
+    ],
+  });
   file.addFunction({
     name: 'sessionBackend',
     parameters: [{ name: 'session', type: 'ort.InferenceSession' }],
@@ -61,7 +74,16 @@ export function emitEntryModule(file: SourceFile, plan: SdkPlan, entry: SdkEntry
     statements: `return {
   run: (feeds) => {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+    for (const [name, t] of Object.entries(feeds)) {
+      const type = FEED_TYPES[name];
+      const values = t.data as ArrayLike<number | bigint>;
+      tensors[name] =
+        type === 'int32'
+          ? new ort.Tensor('int32', Int32Array.from(values, Number), t.dims)
+          : type === 'float32'
+            ? new ort.Tensor('float32', Float32Array.from(values, Number), t.dims)
+            : new ort.Tensor(t.type, t.data, t.dims);
+    }
     return session.run(tensors);
   },
   release: () => session.release(),

@@ -37,6 +37,8 @@ export interface SdkEntry {
   /** Model file relative to the artifact directory. */
   readonly modelFile: string;
   readonly executionProviders: readonly string[];
+  /** Inputs that entry's model takes in another element type (`ArtifactTarget.feedTypes`). */
+  readonly feedTypes: Readonly<Record<string, 'int32' | 'float32'>>;
 }
 
 export interface SdkPlan {
@@ -98,17 +100,34 @@ function chainModel(manifest: Manifest, preferred: readonly string[]): string {
   return target.models[0];
 }
 
+function feedTypesOf(manifest: Manifest, modelFile: string): SdkEntry['feedTypes'] {
+  const target = manifest.targets.find((t) => t.form === 'chain' && t.models[0] === modelFile);
+  const out: Record<string, 'int32' | 'float32'> = {};
+  for (const [name, type] of Object.entries(target?.feedTypes ?? {}))
+    if (type === 'int32' || type === 'float32') out[name] = type;
+  return out;
+}
+
 function entryFor(manifest: Manifest, runtime: SdkRuntime): SdkEntry {
-  if (runtime === 'web')
+  if (runtime === 'web') {
+    const modelFile = chainModel(manifest, ['webgpu']);
     return {
       runtime,
       file: 'web.ts',
-      modelFile: chainModel(manifest, ['webgpu']),
+      modelFile,
       executionProviders: ['webgpu'],
+      feedTypes: feedTypesOf(manifest, modelFile),
     };
+  }
   const modelFile = chainModel(manifest, ['cpu', 'cuda']);
   const target = manifest.targets.find((t) => t.form === 'chain' && t.models[0] === modelFile);
-  return { runtime, file: 'node.ts', modelFile, executionProviders: target?.executionProviders ?? ['cpu'] };
+  return {
+    runtime,
+    file: 'node.ts',
+    modelFile,
+    executionProviders: target?.executionProviders ?? ['cpu'],
+    feedTypes: feedTypesOf(manifest, modelFile),
+  };
 }
 
 export function planSdk(manifest: Manifest, options: SdkOptions): SdkPlan {

@@ -60,6 +60,16 @@ function perExitDefault(
 
 const segmentFile = (k: number) => `segment-${k + 1}.onnx`;
 const fp16File = 'model.fp16.onnx';
+const webgpuFile = 'model.webgpu.onnx';
+
+/** The chain model legalized for WebGPU: its own file, feed types and expected host nodes. */
+export interface LegalizedModel {
+  readonly bytes: Uint8Array;
+  readonly model: Model;
+  readonly hostNodes: readonly string[];
+  /** Whether every node that is not a host shape node is placed on the device. */
+  readonly allOnDevice: boolean;
+}
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
@@ -69,6 +79,20 @@ function tensorSpec(
   shape: readonly (number | string | undefined)[] | undefined,
 ): TensorSpec {
   return { name, elementType: manifestType(elementType), shape: (shape ?? []).map((d, k) => d ?? `d${k}`) };
+}
+
+/**
+ * The graph inputs whose element type a target's model changed (WebGPU narrows int64 ids and parameters to
+ * int32): the runtime and the SDK convert the caller's values to these.
+ */
+function feedTypesOf(target: Model, reference: Model): Record<string, ManifestType> {
+  const types: Record<string, ManifestType> = {};
+  for (const v of target.graph.inputs) {
+    const before = reference.graph.inputs.find((r) => r.name === v.name)?.type?.elementType;
+    const after = v.type?.elementType;
+    if (after !== undefined && before !== undefined && after !== before) types[v.name] = manifestType(after);
+  }
+  return types;
 }
 
 /**
@@ -87,6 +111,8 @@ export function artifactFiles(options: {
   readonly statistics: Record<string, Record<string, number>>;
   /** The fp16 variant of the chain model (MatMul/Gemm in fp16), when a target asks for it. */
   readonly fp16?: Uint8Array;
+  /** The chain model legalized for WebGPU, when a webgpu chain target asks for it. */
+  readonly webgpu?: LegalizedModel;
   /** The segmented form's models, when a target asks for it. */
   readonly segments?: readonly SegmentModel[];
   /** The typed TypeScript SDK to generate beside the models (the `.ramp` file's `sdk` block). */
@@ -172,14 +198,19 @@ export function artifactFiles(options: {
                 carried: s.carried,
               })),
             }
-          : {
-              models: [
-                t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? fp16File : modelFile,
-              ],
-            }),
+          : t.target === 'webgpu' && options.webgpu
+            ? { models: [webgpuFile], feedTypes: feedTypesOf(options.webgpu.model, model) }
+            : {
+                models: [
+                  t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? fp16File : modelFile,
+                ],
+              }),
         executionProviders: EXECUTION_PROVIDERS[t.target],
         sessionOptions: {},
-        placement: { allOnDevice: t.target === 'cpu', hostNodes: [] },
+        placement:
+          t.target === 'webgpu' && options.webgpu && t.form !== 'segmented'
+            ? { allOnDevice: options.webgpu.allOnDevice, hostNodes: [...options.webgpu.hostNodes] }
+            : { allOnDevice: t.target === 'cpu', hostNodes: [] },
       })),
     sources,
     ...(decoder ? { decoder } : {}),
@@ -206,6 +237,7 @@ export function artifactFiles(options: {
   return [
     { path: modelFile, contents: options.bytes },
     ...(options.fp16 ? [{ path: fp16File, contents: options.fp16 }] : []),
+    ...(options.webgpu ? [{ path: webgpuFile, contents: options.webgpu.bytes }] : []),
     ...(options.segments ?? []).map((s, k) => ({ path: segmentFile(k), contents: s.bytes })),
     { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'report.md', contents: report },

@@ -8,7 +8,8 @@ import type { CheckedModel } from '../parser/ast.js';
 import { convertFp16 } from '../passes/convert-fp16.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
-import { artifactFiles, type GeneratedFile, type TargetRequest } from './artifact.js';
+import { legalizeForTarget, loadBuiltinProfile } from '../targets/index.js';
+import { artifactFiles, type GeneratedFile, type LegalizedModel, type TargetRequest } from './artifact.js';
 import { loadRamp } from './front-end.js';
 import { planFromModel } from './plan-from-ast.js';
 
@@ -87,10 +88,26 @@ async function compileModel(
         }))
       : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
-  for (const t of model.targets) {
-    if (t.name === 'webgpu' && (!options.targets || options.targets.includes('webgpu'))) {
+  let webgpu: LegalizedModel | undefined;
+  const webgpuTargets = model.targets.filter(
+    (t) => t.name === 'webgpu' && (!options.targets || options.targets.includes('webgpu')),
+  );
+  for (const t of webgpuTargets)
+    if (t.form?.value === 'segmented')
       diagnostics.push(diagnostic('OR5007', { target: t.name }, { span: t.loc }));
-    }
+  if (webgpuTargets.some((t) => t.form?.value !== 'segmented')) {
+    // Legalize a fresh copy: the CPU model stays byte for byte what the passes produced.
+    const copy = importModel(pipeline.bytes, plan.backbone).model!;
+    const legalized = legalizeForTarget(copy, await loadBuiltinProfile('webgpu-native'), plan.backbone);
+    const span = webgpuTargets[0]!.loc;
+    diagnostics.push(...legalized.diagnostics.map((d) => (d.span ? d : { ...d, span })));
+    if (hasErrors(legalized.diagnostics)) return undefined;
+    webgpu = {
+      bytes: writeModel(copy),
+      model: copy,
+      hostNodes: legalized.hostNodes,
+      allOnDevice: legalized.diagnostics.length === 0,
+    };
   }
   let fp16: Uint8Array | undefined;
   if (targets.some((t) => t.precision === 'fp16')) {
@@ -119,6 +136,7 @@ async function compileModel(
     statistics: pipeline.statistics,
     ...(segments ? { segments } : {}),
     ...(fp16 ? { fp16 } : {}),
+    ...(webgpu ? { webgpu } : {}),
     ...(model.sdk
       ? {
           sdk: {

@@ -60,10 +60,10 @@ export class OnnxOps<V> implements PolicyOps<V> {
     return this.emit.uniform(exitIndex);
   }
   zerosLike(x: V): V {
-    // ConstantOfShape without a `value` attribute yields float32 zeros; the Cast gives x's type.
-    const zeros = this.one('ConstantOfShape', [this.one('Shape', [x], {}, 'int64')], {}, 'float32');
+    // Expand(0, Shape(x)), not ConstantOfShape: WebGPU has no ConstantOfShape kernel, while Expand runs on
+    // the device and the Shape feeding it is a host shape node there.
     const dtype = this.emit.dtypeOf(x);
-    return dtype === 'float32' ? zeros : this.cast(zeros, dtype);
+    return this.one('Expand', [this.emit.constant([0], [], dtype), this.one('Shape', [x], {}, 'int64')], {}, dtype);
   }
 
   add(a: V, b: V) {

@@ -32,7 +32,7 @@ export interface PolicyOps<T> {
   weight(key: string): T;
   /** float32 [B]: this exit's column of the caller-supplied uniform numbers [B, exits] (PonderNet). */
   uniform(exitIndex: number): T;
-  /** Zeros with the shape and type of `x` (ONNX: Cast(ConstantOfShape(Shape(x)))). */
+  /** Zeros with the shape and type of `x` (ONNX: Expand(0, Shape(x))). */
   zerosLike(x: T): T;
 
   // Elementwise, broadcasting; binary operands must have the same type.

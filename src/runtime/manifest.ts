@@ -51,6 +51,11 @@ export interface ArtifactTarget {
   readonly segments?: readonly SegmentSpec[];
   readonly executionProviders: readonly string[];
   readonly sessionOptions: Readonly<Record<string, unknown>>;
+  /**
+   * Graph inputs (data and parameters) this target's model takes in another element type than the manifest
+   * states (WebGPU: int64 → int32); callers keep passing the manifest's types and the runtime converts.
+   */
+  readonly feedTypes?: Readonly<Record<string, ElementType>>;
   /** Expected placement: `all-on-device`, or the nodes the compiler knows will run elsewhere. */
   readonly placement: { readonly allOnDevice: boolean; readonly hostNodes: readonly string[] };
 }

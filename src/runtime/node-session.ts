@@ -54,6 +54,29 @@ export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor(t.elementType as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
 }
 
+/**
+ * A feed in the element type the loaded target's model takes (`ArtifactTarget.feedTypes`: WebGPU narrows
+ * int64 to int32 and float64 to float32); callers keep passing the manifest's types.
+ */
+export function asFeedType(tensor: ort.Tensor, type: string | undefined): ort.Tensor {
+  if (!type || type === tensor.type) return tensor;
+  const data = tensor.data as ArrayLike<number | bigint>;
+  switch (type) {
+    case 'int32':
+      return new ort.Tensor('int32', Int32Array.from(data, Number), tensor.dims);
+    case 'float32':
+      return new ort.Tensor('float32', Float32Array.from(data, Number), tensor.dims);
+    case 'int64':
+      return new ort.Tensor(
+        'int64',
+        BigInt64Array.from(data, (v) => BigInt(v)),
+        tensor.dims,
+      );
+    default:
+      throw new Error(`cannot feed a ${tensor.type} tensor as ${type}`);
+  }
+}
+
 /** The feed for a policy parameter: a scalar, or a vector for per-exit parameters. */
 export function parameterFeed(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
   // A per-exit parameter (its default is a vector) takes one value per exit; a single number applies to all.
@@ -114,15 +137,17 @@ export class CompiledModel {
 
   async run(inputs: Readonly<Record<string, HostTensor>>, options: RunOptions = {}): Promise<ExitOutputs> {
     const feeds: Record<string, ort.Tensor> = {};
+    const types = this.target.feedTypes ?? {};
     for (const spec of this.manifest.inputs) {
       const tensor = inputs[spec.name];
       if (!tensor) throw new Error(`missing input '${spec.name}'`);
-      feeds[spec.name] = toOrtTensor(tensor);
+      feeds[spec.name] = asFeedType(toOrtTensor(tensor), types[spec.name]);
     }
     // Parameters are plain graph inputs (onnxruntime's JS bindings cannot override initializer defaults),
     // so every call feeds them: the caller's value, else the manifest's default.
     for (const spec of this.manifest.policy.parameters) {
-      feeds[spec.input] = parameterFeed(spec, options.params?.[spec.name] ?? spec.default);
+      const feed = parameterFeed(spec, options.params?.[spec.name] ?? spec.default);
+      feeds[spec.input] = asFeedType(feed, types[spec.input]);
     }
     const uniformsInput = this.manifest.policy.uniformsInput;
     if (uniformsInput) {

@@ -7,6 +7,8 @@ export {
 } from './element-types.js';
 export {
   checkModelPlacement,
+  devicePlacement,
+  hostShapeNodes,
   inferElementTypes,
   type LegalizePass,
   type LegalizeResult,

@@ -33,6 +33,7 @@ interface Compiled {
   readonly legalized: Model;
   readonly legalizedBytes: Uint8Array;
   readonly diagnostics: ReturnType<typeof legalizeForTarget>['diagnostics'];
+  readonly hostNodes: readonly string[];
 }
 
 let profile: TargetProfile;
@@ -45,13 +46,14 @@ beforeAll(async () => {
     if (!pipeline.bytes) throw new Error(pipeline.diagnostics.map((d) => d.message).join('\n'));
     const before = importModel(pipeline.bytes).model!;
     const legalized = importModel(pipeline.bytes).model!;
-    const { diagnostics } = legalizeForTarget(legalized, profile);
+    const { diagnostics, hostNodes } = legalizeForTarget(legalized, profile);
     compiled.set(policy, {
       cpuBytes: pipeline.bytes,
       before,
       legalized,
       legalizedBytes: writeModel(legalized),
       diagnostics,
+      hostNodes,
     });
   }
 }, 60_000);
@@ -107,7 +109,9 @@ describe.each(Object.keys(POLICIES) as Policy[])('%s compiled for webgpu-native'
     expect(c.diagnostics.filter((d) => d.code.startsWith('OR4'))).toEqual([]);
     const before = checkModelPlacement(c.before, profile);
     const after = checkModelPlacement(c.legalized, profile);
-    expect(after.map((d) => d.code)).toEqual(c.diagnostics.map((d) => d.code));
+    // What stays off the device is only host shape nodes, which legalization reports as expected placement.
+    expect(c.diagnostics).toEqual([]);
+    expect(c.hostNodes.length).toBe(after.length);
     // Before: the int64 position-id Range and its int64 Cast/Abs chain, the int64 attention mask, and
     // (PABEE) int64 counters and Or; all named by the check.
     const opsBefore = new Set(before.map((d) => /\((\w+)\)/.exec(d.message)?.[1]));

@@ -29,9 +29,9 @@ export const compileCodes: Record<string, CatalogEntry> = {
   },
   OR5007: {
     severity: 'warning',
-    title: 'WebGPU artifact not legalized',
+    title: 'segmented WebGPU artifact not legalized',
     message:
-      "target '{target}' gets the CPU model: compile does not yet apply the WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize), so some nodes run on the CPU",
+      "target '{target}' in the segmented form gets the CPU segment models: WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize) is applied to the chain form only, so some nodes run on the CPU",
   },
   OR5001: {
     severity: 'error',

@@ -9,12 +9,12 @@ import { removeDeadNodes, removeUnreadInitializers } from './graph-edit.js';
 import type { LegalizePass } from './legalize-pass.js';
 import { narrowFloat64 } from './narrow-float64.js';
 import { narrowInt64 } from './narrow-int64.js';
-import { checkModelPlacement } from './placement.js';
+import { devicePlacement } from './placement.js';
 import { carryBoolAsInt32, decomposeLogSoftmax, integerAbs, orToAndNot } from './rewrite-logic.js';
 
 export { inferElementTypes } from './element-types.js';
 export type { LegalizePass } from './legalize-pass.js';
-export { checkModelPlacement, opNodes } from './placement.js';
+export { checkModelPlacement, devicePlacement, hostShapeNodes, opNodes } from './placement.js';
 
 /** The element types `profile` registers for `op`'s type parameter `param` (empty if no kernel). */
 function registered(profile: TargetProfile, op: string, param: string): readonly string[] {
@@ -41,6 +41,8 @@ export interface LegalizeResult {
   readonly diagnostics: Diagnostic[];
   readonly passes: readonly string[];
   readonly statistics: Record<string, Record<string, number>>;
+  /** Shape nodes onnxruntime keeps on the host by design (not fallbacks): the artifact's expected placement. */
+  readonly hostNodes: readonly string[];
 }
 
 /**
@@ -59,13 +61,14 @@ export function legalizeForTarget(model: Model, profile: TargetProfile, file = '
     statistics[pass.name] = pass.run(model).statistics;
     passes.push(pass.name);
     const problems = verifyModel(model, `${file} (after ${pass.name})`);
-    if (problems.length > 0) return { diagnostics: problems, passes, statistics };
+    if (problems.length > 0) return { diagnostics: problems, passes, statistics, hostNodes: [] };
   }
   statistics.cleanup = {
     'dead-nodes': removeDeadNodes(model),
     'unread-initializers': removeUnreadInitializers(model),
   };
   diagnostics.push(...verifyModel(model, `${file} (after legalization)`));
-  diagnostics.push(...checkModelPlacement(model, profile, file));
-  return { diagnostics, passes, statistics };
+  const placement = devicePlacement(model, profile, file);
+  diagnostics.push(...placement.diagnostics);
+  return { diagnostics, passes, statistics, hostNodes: placement.hostNodes };
 }
