@@ -38,14 +38,16 @@ export function buildProgram(): Command {
   program
     .command('compile')
     .description('compile a .ramp file into models, a manifest and a report')
-    .argument('<file>', 'the .ramp file')
+    .argument('[file]', 'the .ramp file (default: the models of offramp.config.json)')
     .option('-o, --out <dir>', 'output directory (one folder per model)', 'out')
+    .option('-c, --config <file>', 'a config file listing models (offramp.config.json / .mjs / .js)')
+    .option('-w, --watch', 'recompile when the .ramp file or a file it reads changes', false)
     .option('-t, --target <name...>', 'only these targets (cpu, cuda, webgpu)')
     .option('--print-ir-after <passes>', "print the IR after these passes (comma-separated, or 'all')")
     .option('--dry-run', 'compile but write nothing', false)
     .action(
       guarded(
-        (file: string, o: Record<string, unknown>) =>
+        (file: string | undefined, o: Record<string, unknown>) =>
           compileCommand(file, { ...common(), ...(o as object), debug: debug() } as never),
         debug,
       ),

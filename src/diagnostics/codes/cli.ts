@@ -8,6 +8,11 @@ export const cliCodes: Record<string, CatalogEntry> = {
     message: "refusing to write '{file}': it is one of the inputs. Choose another output directory.",
   },
   OR7003: { severity: 'error', title: 'bad data file', message: "cannot use data file '{file}': {reason}" },
+  OR7004: {
+    severity: 'error',
+    title: 'bad config file',
+    message: "config file '{file}': {reason}",
+  },
   OR7101: {
     severity: 'error',
     title: 'malformed .npy file',
