@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { COMPILER_ID } from '../compiler/index.js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
+import { benchCommand } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
@@ -101,6 +102,22 @@ export function buildProgram(): Command {
       guarded(
         (artifact: string, o: Record<string, unknown>) =>
           runCommand(artifact, { ...common(), ...(o as object) } as never),
+        debug,
+      ),
+    );
+
+  program
+    .command('bench')
+    .description('compile a .ramp file and time it against its backbone side by side on .npy data')
+    .argument('<file>', 'the .ramp file')
+    .requiredOption('-d, --data <dir>', 'folder with one <input>.npy per model input')
+    .option('-b, --batch <n>', 'batch size', '1')
+    .option('-r, --runs <n>', 'passes over the data for each model (medians are reported)', '5')
+    .option('--limit <n>', 'use only the first n examples')
+    .action(
+      guarded(
+        (file: string, o: Record<string, unknown>) =>
+          benchCommand(file, { ...common(), ...(o as object) } as never),
         debug,
       ),
     );

@@ -113,3 +113,35 @@ describe('offramp compile --watch', () => {
     expect(stdout).toMatch(/watching 3 file/); // the .ramp file, the backbone and the weights
   }, 90_000);
 });
+
+describe('offramp bench', () => {
+  it('times the compiled model and its backbone side by side and reports the exits (--json)', async () => {
+    const dir = mkdtempSync(join(scratch, 'bench-'));
+    writeFileSync(join(dir, 'b.ramp'), ramp('benched', 2));
+    const data = fixturePath('eval');
+    const r = await offramp(
+      dir,
+      'bench',
+      'b.ramp',
+      '--data',
+      data,
+      '--batch',
+      '4',
+      '--runs',
+      '2',
+      '--limit',
+      '40',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const { result } = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ model: 'benched', examples: 40, batch: 4, runs: 2 });
+    expect(result.exitHistogram.reduce((a: number, b: number) => a + b, 0)).toBe(40);
+    expect(result.idealSpeedup).toBeCloseTo(6 / result.meanExitLayer, 6);
+    expect(result.measuredSpeedup).toBeGreaterThan(0);
+    expect(result.compiled.batchLatencyMs.p90).toBeGreaterThanOrEqual(result.compiled.batchLatencyMs.p50);
+    const missing = await offramp(dir, 'bench', 'b.ramp', '--data', dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/OR7003.*no input_ids\.npy/);
+  }, 60_000);
+});
