@@ -8,6 +8,7 @@ import { type ParameterValues, policySpecs, recordSignals, simulate } from '../p
 import { candidateSettings } from './candidates.js';
 import { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
 import { recordHeads } from './record.js';
+import { fixedSequenceTest } from './risk-control.js';
 
 export interface CalibrateOptions {
   readonly file: string;
@@ -18,6 +19,22 @@ export interface CalibrateOptions {
   /** Which model of the file (default: the first). */
   readonly model?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Also choose a setting whose loss stays within the budget with probability ≥ 1 − delta (risk control,
+   * `risk-control.ts`): e.g. 0.05.
+   */
+  readonly delta?: number;
+}
+
+/** The risk-controlled choice: what was tested, and the cheapest setting certified. */
+export interface RiskControlResult {
+  readonly delta: number;
+  readonly epsilon: number;
+  /** Examples the tests ran on (the other half fixed the order). */
+  readonly tested: number;
+  readonly tests: readonly { setting: ParameterValues; losses: number; pValue: number; rejected: boolean }[];
+  /** The cheapest certified setting, measured on all examples like the others. */
+  readonly chosen?: Measured<ParameterValues>;
 }
 
 export interface CalibrationResult {
@@ -40,6 +57,7 @@ export interface CalibrationResult {
   /** Samples exiting at each layer under the chosen setting. */
   readonly chosenHistogram?: readonly number[];
   readonly recordingMs?: number;
+  readonly riskControl?: RiskControlResult;
 }
 
 /**
@@ -94,6 +112,33 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const frontier = paretoFrontier(points);
   const chosen = cheapestWithin(points, reference, options.budget);
   const chosenRun = chosen ? simulated[points.indexOf(chosen)] : undefined;
+  let riskControl: RiskControlResult | undefined;
+  if (options.delta !== undefined) {
+    // Loss 1 where the full model's outcome is lost: its right answer (labels) or its prediction (no labels).
+    const fullRight = truth.map((t, i) => last[i] === t);
+    const lossOf = (prediction: ArrayLike<number>, i: number) =>
+      labels ? (fullRight[i] && prediction[i] !== truth[i] ? 1 : 0) : prediction[i] !== last[i] ? 1 : 0;
+    const even = truth.map((_, i) => i).filter((i) => i % 2 === 0);
+    const odd = truth.map((_, i) => i).filter((i) => i % 2 === 1);
+    const candidates = simulated.map((r, k) => ({
+      setting: k,
+      orderingCost: even.reduce((a, i) => a + r.exitLayer[i]!, 0) / Math.max(1, even.length),
+      losses: odd.map((i) => lossOf(r.prediction, i)),
+    }));
+    const { tests, chosen: certified } = fixedSequenceTest(candidates, options.budget, options.delta);
+    riskControl = {
+      delta: options.delta,
+      epsilon: options.budget,
+      tested: odd.length,
+      tests: tests.map((t) => ({
+        setting: points[t.setting]!.setting,
+        losses: t.losses,
+        pValue: t.pValue,
+        rejected: t.rejected,
+      })),
+      ...(certified !== undefined ? { chosen: points[tests[certified]!.setting]! } : {}),
+    };
+  }
   const exitHistogram = Array.from({ length: linked.layers.count }, () => 0);
   for (const layer of chosenRun?.exitLayer ?? []) exitHistogram[layer - 1]! += 1;
   return {
@@ -111,5 +156,6 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     exitLayers: recorded.exitLayers,
     ...(chosenRun ? { chosenHistogram: exitHistogram } : {}),
     recordingMs: recorded.wallMs,
+    ...(riskControl ? { riskControl } : {}),
   };
 }

@@ -131,6 +131,7 @@ export function buildProgram(): Command {
       'folder with one <input>.npy per model input, and labels.npy (else: agreement with the full model)',
     )
     .option('--budget <loss>', 'largest accepted quality loss, e.g. 1% or 0.01', '1%')
+    .option('--delta <p>', 'also certify the budget with probability 1 - p (risk control), e.g. 0.05')
     .option('--artifact <dir>', "write the chosen parameters into this compiled artifact's manifest defaults")
     .option('--report <dir>', 'write calibration.html, calibration.md and tradeoff.svg here')
     .option('--model <name>', 'which model of the file (default: the first)')

@@ -14,6 +14,7 @@ export interface CalibrateCommandOptions extends OutputOptions {
   readonly artifact?: string;
   readonly report?: string;
   readonly model?: string;
+  readonly delta?: string;
 }
 
 /** "1%" → 0.01, "0.01" → 0.01. */
@@ -49,6 +50,16 @@ function markdown(r: CalibrationResult, budget: number): string {
     '',
     'The table is the Pareto frontier; `tradeoff.svg` plots every candidate.',
     '',
+    ...(r.riskControl
+      ? [
+          `**With a guarantee (δ = ${r.riskControl.delta}):** ${
+            r.riskControl.chosen
+              ? `${describe(r.riskControl.chosen.setting)}: ${pct(r.riskControl.chosen.quality)}, mean exit layer ${r.riskControl.chosen.meanExitLayer.toFixed(2)}`
+              : 'no setting could be certified'
+          }; the loss stays within ${pct(r.riskControl.epsilon)} with probability ≥ ${pct(1 - r.riskControl.delta)} (Learn-then-Test on ${r.riskControl.tested} held-out examples, ${r.riskControl.tests.filter((t) => t.rejected).length} of ${r.riskControl.tests.length} tested settings certified).`,
+          '',
+        ]
+      : []),
   ];
   return lines.join('\n');
 }
@@ -78,6 +89,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     data: options.data,
     budget,
     ...(options.model ? { model: options.model } : {}),
+    ...(options.delta !== undefined ? { delta: Number(options.delta) } : {}),
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) bar.start(total, 0);
@@ -86,7 +98,9 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     },
   });
   bar?.stop();
-  if (result.chosen && options.artifact) {
+  // With --delta, the certified setting is what goes into the artifact.
+  const written = options.delta !== undefined ? result.riskControl?.chosen : result.chosen;
+  if (written && options.artifact) {
     const path = join(options.artifact, 'manifest.json');
     const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
     const updated: Manifest = {
@@ -95,7 +109,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
         ...manifest.policy,
         parameters: manifest.policy.parameters.map((p) => ({
           ...p,
-          default: result.chosen!.setting[p.name] ?? p.default,
+          default: written.setting[p.name] ?? p.default,
         })),
       },
     };
