@@ -29,9 +29,8 @@ describe('dsl/examples', () => {
     });
   }
 
-  // The Mamba fixture is not committed yet (see dsl/README.md); every other example links against its
-  // fixture (all have 6 layers of width 64).
-  for (const f of files.filter((f) => f !== 'mamba.ramp')) {
+  // Every example links against its fixture (all have 6 layers of width 64).
+  for (const f of files) {
     it.runIf(existsSync(fileURLToPath(new URL('../../fixtures/encoder/heads.safetensors', import.meta.url))))(
       `${f} links against its fixture`,
       async () => {
