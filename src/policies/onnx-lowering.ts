@@ -63,7 +63,12 @@ export class OnnxOps<V> implements PolicyOps<V> {
     // Expand(0, Shape(x)), not ConstantOfShape: WebGPU has no ConstantOfShape kernel, while Expand runs on
     // the device and the Shape feeding it is a host shape node there.
     const dtype = this.emit.dtypeOf(x);
-    return this.one('Expand', [this.emit.constant([0], [], dtype), this.one('Shape', [x], {}, 'int64')], {}, dtype);
+    return this.one(
+      'Expand',
+      [this.emit.constant([0], [], dtype), this.one('Shape', [x], {}, 'int64')],
+      {},
+      dtype,
+    );
   }
 
   add(a: V, b: V) {

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ArtifactTarget, DecoderSpec, Manifest } from './manifest.js';
-import { type LoadOptions, parameterFeed } from './node-session.js';
+import { type LoadOptions, openChainSession, parameterFeed } from './node-session.js';
 
 export interface SamplingOptions {
   /** Softmax temperature (> 0); 1 samples from the model's distribution. */
@@ -107,19 +105,17 @@ export class DecoderModel {
   ) {}
 
   static async load(artifactDir: string, options: LoadOptions = {}): Promise<DecoderModel> {
-    const manifest = JSON.parse(await readFile(join(artifactDir, 'manifest.json'), 'utf8')) as Manifest;
-    if (!manifest.decoder)
+    const { manifest, target, session } = await openChainSession(artifactDir, options).catch(
+      (error: Error) => {
+        throw new GenerationError(error.message);
+      },
+    );
+    if (!manifest.decoder) {
+      await session.release();
       throw new GenerationError(
         `artifact ${artifactDir} is not a decoder step (its .ramp file has no decode block)`,
       );
-    const wanted = options.target ?? 'cpu';
-    const target = manifest.targets.find((t) => t.target === wanted && t.form === 'chain');
-    if (!target) throw new GenerationError(`artifact ${artifactDir} has no chain-form '${wanted}' target`);
-    const session = await ort.InferenceSession.create(join(artifactDir, target.models[0]!), {
-      executionProviders: [...(options.executionProviders ?? target.executionProviders)] as string[],
-      logSeverityLevel: 3,
-      ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-    } as ort.InferenceSession.SessionOptions);
+    }
     return new DecoderModel(manifest, manifest.decoder, target, session);
   }
 

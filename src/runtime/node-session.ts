@@ -107,6 +107,25 @@ function argmaxRows(logits: Float32Array, batch: number, classes: number): Int32
   return out;
 }
 
+/** Reads an artifact's manifest and opens its chain-form model for the wanted target (default `cpu`). */
+export async function openChainSession(
+  artifactDir: string,
+  options: LoadOptions,
+): Promise<{ manifest: Manifest; target: ArtifactTarget; session: ort.InferenceSession }> {
+  const manifest = JSON.parse(await readFile(join(artifactDir, 'manifest.json'), 'utf8')) as Manifest;
+  const wanted = options.target ?? 'cpu';
+  const target = manifest.targets.find((t) => t.target === wanted && t.form === 'chain');
+  if (!target) throw new Error(`artifact ${artifactDir} has no chain-form '${wanted}' target`);
+  const session = await ort.InferenceSession.create(join(artifactDir, target.models[0]!), {
+    executionProviders: [...(options.executionProviders ?? target.executionProviders)] as string[],
+    // Warnings only: ORT's informational notes about graph rewrites are noise to an application.
+    logSeverityLevel: 3,
+    ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+    ...(options.sessionConfig ? { extra: { session: options.sessionConfig } } : {}),
+  } as ort.InferenceSession.SessionOptions);
+  return { manifest, target, session };
+}
+
 /** A compiled chain-form artifact running on onnxruntime-node. */
 export class CompiledModel {
   private readonly telemetry: TelemetryRecorder;
@@ -121,17 +140,7 @@ export class CompiledModel {
   }
 
   static async load(artifactDir: string, options: LoadOptions = {}): Promise<CompiledModel> {
-    const manifest = JSON.parse(await readFile(join(artifactDir, 'manifest.json'), 'utf8')) as Manifest;
-    const wanted = options.target ?? 'cpu';
-    const target = manifest.targets.find((t) => t.target === wanted && t.form === 'chain');
-    if (!target) throw new Error(`artifact ${artifactDir} has no chain-form '${wanted}' target`);
-    const session = await ort.InferenceSession.create(join(artifactDir, target.models[0]!), {
-      executionProviders: [...(options.executionProviders ?? target.executionProviders)] as string[],
-      // Warnings only: ORT's informational notes about graph rewrites are noise to an application.
-      logSeverityLevel: 3,
-      ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-      ...(options.sessionConfig ? { extra: { session: options.sessionConfig } } : {}),
-    } as ort.InferenceSession.SessionOptions);
+    const { manifest, target, session } = await openChainSession(artifactDir, options);
     return new CompiledModel(manifest, target, session);
   }
 

@@ -60,7 +60,7 @@ describe('offramp compile with a config file', () => {
     expect(existsSync(join(dir, 'build/model_b/model.onnx'))).toBe(true);
   }, 60_000);
 
-  it('reports a malformed config with OR7004 naming the file, exit code 1', async () => {
+  it('reports a malformed config with OR7004 naming the file (exit 1), and no file and no config as usage (exit 2)', async () => {
     const dir = mkdtempSync(join(scratch, 'bad-'));
     writeFileSync(
       join(dir, 'offramp.config.json'),
@@ -70,7 +70,7 @@ describe('offramp compile with a config file', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/OR7004.*offramp\.config\.json.*targets must be a list of cpu, cuda, webgpu/);
     const none = await offramp(mkdtempSync(join(scratch, 'empty-')), 'compile');
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2); // neither a file nor a config: a usage error
     expect(none.stderr).toMatch(/OR7004.*no \.ramp file was given/);
   }, 30_000);
 });

@@ -5,10 +5,11 @@ import { SingleBar } from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { compile } from '../../compiler/index.js';
 import { type Diagnostic, diagnostic } from '../../diagnostics/index.js';
-import { type NpyArray, readNpyFolder } from '../../io/index.js';
+import { readNpyFolder } from '../../io/index.js';
 import { CompiledModel } from '../../runtime/node-session.js';
 import type { HostTensor } from '../../runtime/tensors.js';
 import { ExitCode } from '../exit-codes.js';
+import { npyRows } from '../npy-rows.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
 export interface BenchCommandOptions extends OutputOptions {
@@ -16,13 +17,6 @@ export interface BenchCommandOptions extends OutputOptions {
   readonly batch: string;
   readonly runs: string;
   readonly limit?: string;
-}
-
-function rows(array: NpyArray, start: number, count: number): HostTensor {
-  const width = array.shape.slice(1).reduce((a, b) => a * b, 1);
-  const data = array.data.slice(start * width, (start + count) * width);
-  const elementType = array.dtype === 'int64' ? 'int64' : array.dtype === 'float64' ? 'float64' : 'float32';
-  return { elementType, dims: [count, ...array.shape.slice(1)], data: data as HostTensor['data'] };
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -86,7 +80,7 @@ export async function benchCommand(file: string, options: BenchCommandOptions): 
     for (let start = 0; start < total; start += batch) {
       const n = Math.min(batch, total - start);
       batches.push(
-        Object.fromEntries(manifest.inputs.map((i) => [i.name, rows(data.get(i.name)!, start, n)])),
+        Object.fromEntries(manifest.inputs.map((i) => [i.name, npyRows(data.get(i.name)!, start, n)])),
       );
     }
     const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.json;

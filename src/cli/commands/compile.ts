@@ -115,5 +115,11 @@ export async function compileCommand(
     }
     return watchMode(file, options);
   }
+  if (!file && !options.config && !CONFIG_FILES.some((name) => existsSync(name))) {
+    // Neither a file nor a config: the command line is incomplete (a usage error, like a missing argument).
+    const result = await compileOnce(file, options);
+    report(result, options);
+    return ExitCode.usage;
+  }
   return report(await compileOnce(file, options), options);
 }

@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { type Diagnostic, diagnostic } from '../../diagnostics/index.js';
-import { type NpyArray, readNpyFolder } from '../../io/index.js';
+import { readNpyFolder } from '../../io/index.js';
 import { CompiledModel } from '../../runtime/node-session.js';
-import type { HostTensor } from '../../runtime/tensors.js';
 import { ExitCode } from '../exit-codes.js';
+import { npyRows } from '../npy-rows.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
 export interface RunCommandOptions extends OutputOptions {
@@ -12,13 +12,6 @@ export interface RunCommandOptions extends OutputOptions {
   readonly param?: string[];
   readonly backbone?: string;
   readonly limit?: string;
-}
-
-function rows(array: NpyArray, start: number, count: number): HostTensor {
-  const width = array.shape.slice(1).reduce((a, b) => a * b, 1);
-  const data = array.data.slice(start * width, (start + count) * width);
-  const elementType = array.dtype === 'int64' ? 'int64' : array.dtype === 'float64' ? 'float64' : 'float32';
-  return { elementType, dims: [count, ...array.shape.slice(1)], data: data as HostTensor['data'] };
 }
 
 function parseParams(
@@ -81,7 +74,9 @@ export async function runCommand(artifact: string, options: RunCommandOptions): 
   let compiledMs = 0;
   for (let start = 0; start < total; start += batch) {
     const n = Math.min(batch, total - start);
-    const feeds = Object.fromEntries(manifest.inputs.map((i) => [i.name, rows(data.get(i.name)!, start, n)]));
+    const feeds = Object.fromEntries(
+      manifest.inputs.map((i) => [i.name, npyRows(data.get(i.name)!, start, n)]),
+    );
     const out = await model.run(feeds, { params });
     compiledMs += out.telemetry.wallMs;
     if (labels)
@@ -99,7 +94,7 @@ export async function runCommand(artifact: string, options: RunCommandOptions): 
       const n = Math.min(batch, total - start);
       const feeds = Object.fromEntries(
         manifest.inputs.map((i) => {
-          const t = rows(data.get(i.name)!, start, n);
+          const t = npyRows(data.get(i.name)!, start, n);
           return [i.name, new ort.Tensor(t.elementType as 'int64', t.data as BigInt64Array, [...t.dims])];
         }),
       );

@@ -1,11 +1,6 @@
 import type { PolicyOps } from '../ops.js';
-import {
-  defineSpec,
-  type ExitContext,
-  type HeadOutputs,
-  type PolicyState,
-  type StepResult,
-} from '../spec.js';
+import { defineSpec, type ExitContext, type HeadOutputs } from '../spec.js';
+import { atLeastThreshold } from './thresholds.js';
 
 /**
  * CALM's learned confidence (Schuster et al. 2022; t5x `calm` meta classifier): a Linear(H → 2) on the exit's
@@ -43,9 +38,5 @@ export const learned = defineSpec({
   confidence: 'the classifier’s p(consistent) at this exit',
   signalType: 'float32',
   signal: confidenceOf,
-  step: <T>(ops: PolicyOps<T>, state: PolicyState<T>, c: T): StepResult<T> => ({
-    state,
-    exit: ops.greaterOrEqual(c, ops.parameter('threshold')),
-    confidence: c,
-  }),
+  step: atLeastThreshold,
 });

@@ -1,12 +1,7 @@
 import type { PolicyOps } from '../ops.js';
-import {
-  defineSpec,
-  type ExitContext,
-  type HeadOutputs,
-  type PolicyState,
-  type StepResult,
-} from '../spec.js';
+import { defineSpec, type ExitContext, type HeadOutputs } from '../spec.js';
 import { maxSoftmax, softmaxEntropy, softmaxMargin, squeezeLast } from './measures.js';
+import { atLeastThreshold } from './thresholds.js';
 
 /**
  * DYNAMAX-style exit (Nogales, Gambella & Roveri 2025, working hypothesis of policies.md §4(a); no public
@@ -63,9 +58,5 @@ export const mamba = defineSpec({
   confidence: 'the head’s confidence c',
   signalType: 'float32',
   signal: confidenceOf,
-  step: <T>(ops: PolicyOps<T>, state: PolicyState<T>, c: T): StepResult<T> => ({
-    state,
-    exit: ops.greaterOrEqual(c, ops.parameter('threshold')),
-    confidence: c,
-  }),
+  step: atLeastThreshold,
 });

@@ -4,6 +4,17 @@ import { logitEntropy, maxSoftmax, softmaxMargin } from './measures.js';
 
 /** Stateless "measure, then compare with a threshold" rules on a head's logits. */
 
+/** Exit when the measured confidence reaches the `threshold` parameter (CALM's comparison, ≥). */
+export const atLeastThreshold = <T>(
+  ops: PolicyOps<T>,
+  state: PolicyState<T>,
+  measured: T,
+): StepResult<T> => ({
+  state,
+  exit: ops.greaterOrEqual(measured, ops.parameter('threshold')),
+  confidence: measured,
+});
+
 /** Max-softmax (CALM's default, Shallow-Deep Networks): exit when max p ≥ τ. */
 export const maxprob = defineSpec({
   kind: 'maxprob',
@@ -25,11 +36,7 @@ export const maxprob = defineSpec({
   confidence: 'max softmax probability',
   signalType: 'float32',
   signal: (ops, head) => maxSoftmax(ops, head.logits),
-  step: <T>(ops: PolicyOps<T>, state: PolicyState<T>, measured: T): StepResult<T> => ({
-    state,
-    exit: ops.greaterOrEqual(measured, ops.parameter('threshold')),
-    confidence: measured,
-  }),
+  step: atLeastThreshold,
 });
 
 /** Top-2 softmax margin (CALM `softmax_diff`): exit when p(1) − p(2) ≥ τ. */
@@ -53,11 +60,7 @@ export const margin = defineSpec({
   confidence: 'top-2 softmax margin',
   signalType: 'float32',
   signal: (ops, head) => softmaxMargin(ops, head.logits),
-  step: <T>(ops: PolicyOps<T>, state: PolicyState<T>, measured: T): StepResult<T> => ({
-    state,
-    exit: ops.greaterOrEqual(measured, ops.parameter('threshold')),
-    confidence: measured,
-  }),
+  step: atLeastThreshold,
 });
 
 /**
