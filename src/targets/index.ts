@@ -6,6 +6,7 @@ export {
   onnxElementType,
 } from './element-types.js';
 export {
+  adaptOpset,
   checkModelPlacement,
   devicePlacement,
   hostShapeNodes,

@@ -34,6 +34,12 @@ export const targetCodes: Record<string, CatalogEntry> = {
     message:
       "node '{node}': {op} does not exist at {domain} opset {opset} (it first appears in opset {first})",
   },
+  OR6006: {
+    severity: 'error',
+    title: 'operator cannot be moved to the target opset',
+    message:
+      "node '{node}' ({op}) cannot be re-targeted from opset {from} to {to}: its definition changed ({op}-{fromVersion} → {op}-{toVersion}) and Offramp has no adapter for it",
+  },
   OR6010: {
     severity: 'error',
     title: 'invalid target profile',

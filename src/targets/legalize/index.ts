@@ -2,6 +2,7 @@ import type { Diagnostic } from '../../diagnostics/index.js';
 import { type Model, verifyModel } from '../../ir/index.js';
 import { normalizeDomain, ONNX_DOMAIN } from '../onnx-versions.js';
 import type { TargetProfile } from '../profile.js';
+import { adaptOpset } from './adapt-opset.js';
 import { constantsToInitializers } from './constants-to-initializers.js';
 import { decomposeArgMax } from './decompose-argmax.js';
 import { foldShapeRanges } from './fold-shape-ranges.js';
@@ -12,6 +13,7 @@ import { narrowInt64 } from './narrow-int64.js';
 import { devicePlacement } from './placement.js';
 import { carryBoolAsInt32, decomposeLogSoftmax, integerAbs, orToAndNot } from './rewrite-logic.js';
 
+export { adaptOpset } from './adapt-opset.js';
 export { inferElementTypes } from './element-types.js';
 export type { LegalizePass } from './legalize-pass.js';
 export { checkModelPlacement, devicePlacement, hostShapeNodes, opNodes } from './placement.js';
@@ -56,6 +58,12 @@ export function legalizeForTarget(model: Model, profile: TargetProfile, file = '
   const diagnostics: Diagnostic[] = [];
   const statistics: Record<string, Record<string, number>> = {};
   const passes: string[] = [];
+  // First the profile's opset (the kernel tables below are stated for it).
+  if (model.opset('') !== undefined && model.opset('') !== profile.opset) {
+    const problems = adaptOpset(model, profile.opset, file);
+    passes.push('adapt-opset');
+    if (problems.length > 0) return { diagnostics: problems, passes, statistics, hostNodes: [] };
+  }
   for (const { pass, needed } of LEGALIZATIONS) {
     if (!needed(profile)) continue;
     statistics[pass.name] = pass.run(model).statistics;
