@@ -94,7 +94,10 @@ async function main(): Promise<void> {
       await model.release();
       const meanExit = depth / f.examples;
       const setting = Object.entries(params)
-        .map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(4)) : JSON.stringify(v)}`)
+        .map(([k, v]) => {
+          const values = (typeof v === 'number' ? [v] : (v as number[])).map((x) => Number(x.toFixed(4)));
+          return `${k} ${new Set(values).size === 1 ? values[0] : `[${values.join(', ')}]`}`;
+        })
         .join(', ');
       lines.push(
         `| ${name} | ${setting} | ${((correct / f.examples) * 100).toFixed(2)}% (${(calibration.reference! * 100).toFixed(2)}%) | ${meanExit.toFixed(2)} / ${f.layers} | ${(f.layers / meanExit).toFixed(2)}× | ${(best.backbone / best.compiled).toFixed(2)}× |`,
