@@ -212,3 +212,40 @@ describe('DecoderModel options', () => {
     await expect(model.generate(long, { maxNewTokens: 4 })).rejects.toThrow(/positions; the model has \d+/);
   });
 });
+
+describe('bad decoder input', () => {
+  it('a decode block on a backbone without cache inputs is a diagnostic naming the missing input', async () => {
+    const source = `model not_a_decoder {
+  backbone "../../fixtures/encoder/backbone.onnx" { layers "/bert/encoder/layer.{i}/" }
+  exits after 1..5 {
+    pool cls
+    head linear
+    weights "../../fixtures/encoder/heads.safetensors" key "jei.im.{i}."
+  }
+  policy maxprob { threshold: 0.5 }
+  decode { cache: copy }
+  target cpu
+}
+`;
+    const result = await compile({
+      file: EXAMPLE,
+      source,
+      outDir: mkdtempSync(join(tmpdir(), 'offramp-nd-')),
+    });
+    expect(result.artifacts).toEqual([]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['OR5002']);
+    expect(result.diagnostics[0]!.message).toMatch(/without the cache input 'past_key_values\.0\.key'/);
+  });
+
+  it('wrong cache names in the decode block are reported, not guessed', async () => {
+    const source = readFileSync(EXAMPLE, 'utf8').replace('cache: copy', 'cache: copy, past: "past.{i}."');
+    const result = await compile({
+      file: EXAMPLE,
+      source,
+      outDir: mkdtempSync(join(tmpdir(), 'offramp-nd-')),
+    });
+    expect(result.artifacts).toEqual([]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['OR5002']);
+    expect(result.diagnostics[0]!.message).toMatch(/'past\.0\.key'/);
+  });
+});
