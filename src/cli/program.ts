@@ -45,6 +45,7 @@ export function buildProgram(): Command {
     .option('-w, --watch', 'recompile when the .ramp file or a file it reads changes', false)
     .option('-t, --target <name...>', 'only these targets (cpu, cuda, webgpu)')
     .option('--print-ir-after <passes>', "print the IR after these passes (comma-separated, or 'all')")
+    .option('--timing', 'print how long each pass took (to stderr)', false)
     .option('--dry-run', 'compile but write nothing', false)
     .action(
       guarded(

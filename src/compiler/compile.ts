@@ -25,6 +25,8 @@ export interface CompileOptions {
   /** Verify the IR after every pass. */
   readonly debug?: boolean;
   readonly printIrAfter?: PipelineOptions['printIrAfter'];
+  /** Log each pass's time (through `log`). */
+  readonly timing?: boolean;
   readonly log?: (text: string) => void;
   /** Compute everything but write nothing. */
   readonly dryRun?: boolean;
@@ -62,6 +64,7 @@ async function compileModel(
     // With --debug, a pass that throws or breaks the IR leaves a reproducer (input model + pipeline).
     ...(options.debug ? { reproducerDir: resolve(options.outDir, '.offramp-reproducer', plan.name) } : {}),
     ...(options.printIrAfter ? { printIrAfter: options.printIrAfter } : {}),
+    ...(options.timing ? { timing: true } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   // Errors from the passes point at the model; attach the `.ramp` span of the model for the code frame.

@@ -27,6 +27,8 @@ export interface PipelineOptions {
   readonly verifyEach?: boolean;
   /** Print the IR after these passes (`all` for every pass). */
   readonly printIrAfter?: readonly string[] | 'all';
+  /** Log a per-pass timing table through `log`. */
+  readonly timing?: boolean;
   readonly log?: (text: string) => void;
   /** Stop after this pass (e.g. to inspect the unconditional form). */
   readonly stopAfter?: string;
@@ -70,6 +72,7 @@ export async function runChainPipeline(
   const run = await runPasses(model, CHAIN_PIPELINE, ctx, {
     verifyEach: options.verifyEach ?? false,
     ...(options.printIrAfter ? { printIrAfter: options.printIrAfter } : {}),
+    ...(options.timing ? { timing: true } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.stopAfter ? { stopAfter: options.stopAfter } : {}),
     ...(options.reproducerDir ? { reproducerDir: options.reproducerDir } : {}),

@@ -145,3 +145,21 @@ describe('offramp bench', () => {
     expect(missing.stderr).toMatch(/OR7003.*no input_ids\.npy/);
   }, 60_000);
 });
+
+describe('offramp compile --timing', () => {
+  it('prints a per-pass timing table to stderr', async () => {
+    const dir = mkdtempSync(join(scratch, 'timing-'));
+    writeFileSync(join(dir, 't.ramp'), ramp('timed', 2));
+    const r = await offramp(dir, 'compile', 't.ramp', '--timing', '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\/\/ pass timing/);
+    for (const pass of [
+      'discover-exit-layers',
+      'insert-exit-heads',
+      'insert-policy',
+      'make-conditional',
+      'total',
+    ])
+      expect(r.stderr).toContain(pass);
+  }, 30_000);
+});

@@ -10,6 +10,7 @@ export interface CompileCommandOptions extends OutputOptions {
   readonly target?: string[];
   readonly debug: boolean;
   readonly printIrAfter?: string;
+  readonly timing?: boolean;
   readonly dryRun: boolean;
   readonly config?: string;
   readonly watch?: boolean;
@@ -56,7 +57,9 @@ async function compileOnce(file: string | undefined, options: CompileCommandOpti
     debug: options.debug,
     dryRun: options.dryRun,
     ...(options.target ? { targets: options.target as ('cpu' | 'cuda' | 'webgpu')[] } : {}),
-    ...(printIr ? { printIrAfter: printIr, log: (t: string) => process.stderr.write(`${t}\n`) } : {}),
+    ...(printIr ? { printIrAfter: printIr } : {}),
+    ...(options.timing ? { timing: true } : {}),
+    ...(printIr || options.timing ? { log: (t: string) => process.stderr.write(`${t}\n`) } : {}),
   });
 }
 
