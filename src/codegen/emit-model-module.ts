@@ -244,7 +244,6 @@ return {
 
 function addBaseClass(file: SourceFile, plan: SdkPlan): void {
   const t = plan.types;
-  const sampling = plan.manifest.policy.uniformsInput !== undefined;
   file.addClass({
     isExported: true,
     name: plan.baseClass,

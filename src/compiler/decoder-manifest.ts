@@ -24,7 +24,7 @@ function contextLength(graph: Graph, ids: Value): number | undefined {
     const [table, indices] = node.inputs;
     const init = table ? graph.initializers.get(table.name) : undefined;
     const dims = init?.tensor.dims?.map(Number);
-    if (!dims || dims.length !== 2 || !indices || reaches(indices, ids)) continue;
+    if (dims?.length !== 2 || !indices || reaches(indices, ids)) continue;
     return dims[0];
   }
   return undefined;

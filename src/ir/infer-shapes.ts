@@ -686,11 +686,17 @@ const scan: Rule = (node, inf) => {
   const inputAxes = intsAttr(node, 'scan_input_axes');
   const outputAxes = intsAttr(node, 'scan_output_axes');
   let length: Dim;
-  body.inputs.forEach((input, k) => {
+  for (const [k, input] of body.inputs.entries()) {
     const outer = typeOf(node.inputs[k]);
-    if (k < n) return inf.set(input, outer);
+    if (k < n) {
+      inf.set(input, outer);
+      continue;
+    }
     const shape = outer?.shape;
-    if (!outer || !shape) return inf.set(input, outer && tensor(outer.elementType, undefined));
+    if (!outer || !shape) {
+      inf.set(input, outer && tensor(outer.elementType, undefined));
+      continue;
+    }
     const axis = normalizeAxis(inputAxes?.[k - n] ?? 0, shape.length);
     length ??= shape[axis];
     inf.set(
@@ -700,7 +706,7 @@ const scan: Rule = (node, inf) => {
         shape.filter((_, d) => d !== axis),
       ),
     );
-  });
+  }
   inf.graph(body);
   return node.outputs.map((_, k) => {
     const out = body.outputs[k]?.type;

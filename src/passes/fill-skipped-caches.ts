@@ -134,7 +134,7 @@ export const fillSkippedCaches: CompilerPass = {
           if (exited) extras.push(forward(carriedHidden, hiddenBefore!));
         } else {
           const own = slots.get(exitLayer)!.map((slot) => slot.concat.inputs[1]!);
-          if (exited) own.forEach((v, s) => extras.push(forward(v, kvBefore![s]!)));
+          if (exited) for (const [s, v] of own.entries()) extras.push(forward(v, kvBefore![s]!));
           carriedKv = own;
         }
       }

@@ -87,7 +87,11 @@ export const insertPolicy: CompilerPass = {
     // A decoder's prefill runs the prompt at full depth through the same graph.
     let fullDepth: Value | undefined;
     if (ctx.plan.decoder) {
-      fullDepth = new Value(b.uniqueName(FULL_DEPTH_INPUT), { elementType: ElementType.bool, shape: [] }, graph);
+      fullDepth = new Value(
+        b.uniqueName(FULL_DEPTH_INPUT),
+        { elementType: ElementType.bool, shape: [] },
+        graph,
+      );
       graph.inputs.push(fullDepth);
     }
     const declared = ctx.exits[0]?.logits.type?.shape?.[1];

@@ -1,5 +1,5 @@
 import { type Diagnostic, hasErrors } from '../diagnostics/index.js';
-import { type Model, printModel, readModel, type Value, verifyModel, writeModel } from '../ir/index.js';
+import { type Model, readModel, type Value, writeModel } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import { discoverExitLayers } from './discover-exit-layers.js';

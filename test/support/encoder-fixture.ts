@@ -87,7 +87,12 @@ export function planFor(kind: PolicyPlan['kind'], parameters: Record<string, num
       return {
         ...base,
         exits: [1, 2, 3, 4, 5],
-        head: { kind: 'weights', pool: 'cls', classifier: { kind: 'linear', key: 'jei.im.{i}.' }, weightsFile: HEADS },
+        head: {
+          kind: 'weights',
+          pool: 'cls',
+          classifier: { kind: 'linear', key: 'jei.im.{i}.' },
+          weightsFile: HEADS,
+        },
         policy: { kind, parameters, weightsPrefix: 'jei.gate.{i}.', weightsFile: HEADS },
       };
     default:

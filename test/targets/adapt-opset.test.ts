@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { allGraphs, importModel, verifyModel, writeModel } from '../../src/ir/index.js';
+import { importModel, verifyModel, writeModel } from '../../src/ir/index.js';
 import { runChainPipeline } from '../../src/passes/pipeline.js';
 import { adaptOpset } from '../../src/targets/index.js';
 import { loadEncoderFixture, planFor } from '../support/encoder-fixture.js';

@@ -12,7 +12,7 @@ function unwrap(value: Value | undefined): Value | undefined {
   return v;
 }
 
-function scalarConstant(node: Node, value: Value | undefined): number | undefined {
+function scalarConstant(_node: Node, value: Value | undefined): number | undefined {
   const init = initializerOf(value);
   const numbers = init ? tensorNumbers(init.tensor) : undefined;
   return numbers?.length === 1 ? numbers[0] : undefined;

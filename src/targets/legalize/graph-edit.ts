@@ -1,12 +1,4 @@
-import {
-  allGraphs,
-  Builder,
-  type Graph,
-  type Model,
-  type Node,
-  removeNode,
-  type Value,
-} from '../../ir/index.js';
+import { allGraphs, Builder, type Model, type Node, removeNode, type Value } from '../../ir/index.js';
 
 /**
  * Runs `build` with a builder on `graph` and moves the nodes it appends to just before `anchor`, so a
