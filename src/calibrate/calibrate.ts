@@ -1,18 +1,22 @@
 import { loadRamp } from '../compiler/front-end.js';
 import { planFromModel } from '../compiler/plan-from-ast.js';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
-import { readNpyFolder } from '../io/index.js';
 import { policyOptionsOf } from '../passes/plan.js';
 import { SafetensorsWeights } from '../passes/weights.js';
 import { type ParameterValues, policySpecs, recordSignals, simulate } from '../policies/index.js';
 import { candidateSettings } from './candidates.js';
+import { readCalibrationData } from './data.js';
 import { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
+import { type LatencyModel, type LatencyOptions, meanCost, measureSegments } from './latency.js';
 import { recordHeads } from './record.js';
 import { fixedSequenceTest } from './risk-control.js';
 
 export interface CalibrateOptions {
   readonly file: string;
-  /** Folder with one `<input>.npy` per model input and, optionally, `labels.npy`. */
+  /**
+   * Folder with one `<input>.npy` per model input and, optionally, `labels.npy`; or a JSONL file with one
+   * `{"input_ids": [...], "attention_mask": [...]?, "label": n?}` per line (`data.ts`).
+   */
   readonly data: string;
   /** Largest accepted quality loss against the full model, absolute (0.01 = one point). */
   readonly budget: number;
@@ -24,6 +28,11 @@ export interface CalibrateOptions {
    * `risk-control.ts`): e.g. 0.05.
    */
   readonly delta?: number;
+  /**
+   * Time every segment of the segmented form on this machine and report cost as latency and FLOPs too
+   * (`latency.ts`); `false` skips it. Default: 32 examples, 5 passes, 1 thread.
+   */
+  readonly latency?: LatencyOptions | false;
 }
 
 /** The risk-controlled choice: what was tested, and the cheapest setting certified. */
@@ -58,6 +67,10 @@ export interface CalibrationResult {
   readonly chosenHistogram?: readonly number[];
   readonly recordingMs?: number;
   readonly riskControl?: RiskControlResult;
+  /** Per-segment latency and FLOPs measured on this machine; the points' `meanLatencyMs` come from it. */
+  readonly latency?: LatencyModel;
+  /** Why the latency model is missing, when it was asked for and could not be measured. */
+  readonly latencyError?: string;
 }
 
 /**
@@ -76,13 +89,19 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     return { diagnostics, ...empty };
   }
   const plan = planFromModel(linked, diagnostics);
-  const { arrays, diagnostics: dataProblems } = await readNpyFolder(options.data);
+  const { arrays, diagnostics: dataProblems } = await readCalibrationData(options.data);
   diagnostics.push(...dataProblems);
   if (!plan || hasErrors(diagnostics)) return { diagnostics, ...empty };
   const spec = policySpecs[plan.policy.kind];
-  const recorded = await recordHeads(plan, arrays, {
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  let recorded: Awaited<ReturnType<typeof recordHeads>>;
+  try {
+    recorded = await recordHeads(plan, arrays, {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } catch (error) {
+    diagnostics.push(diagnostic('OR7003', { file: options.data, reason: (error as Error).message }));
+    return { diagnostics, ...empty };
+  }
   const weights = new SafetensorsWeights();
   const recording = recordSignals({
     spec,
@@ -103,11 +122,24 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   };
   const settings = candidateSettings(spec, recording);
   const simulated = simulate(spec, recording, settings, { minExit: plan.minExit });
-  const points = simulated.map((r) => ({
-    setting: r.parameters,
-    quality: qualityOf(r.prediction),
-    meanExitLayer: r.exitLayer.reduce((a, b) => a + b, 0) / r.exitLayer.length,
-  }));
+  let latency: LatencyModel | undefined;
+  let latencyError: string | undefined;
+  if (options.latency !== false) {
+    try {
+      latency = await measureSegments(plan, arrays, options.latency ?? {});
+    } catch (error) {
+      latencyError = (error as Error).message;
+    }
+  }
+  const points = simulated.map((r): Measured<ParameterValues> => {
+    const cost = latency ? meanCost(latency, r.exitLayer) : undefined;
+    return {
+      setting: r.parameters,
+      quality: qualityOf(r.prediction),
+      meanExitLayer: r.exitLayer.reduce((a, b) => a + b, 0) / r.exitLayer.length,
+      ...(cost ? { meanLatencyMs: cost.ms, meanFlops: cost.flops } : {}),
+    };
+  });
   const reference = qualityOf(last);
   const frontier = paretoFrontier(points);
   const chosen = cheapestWithin(points, reference, options.budget);
@@ -157,5 +189,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     ...(chosenRun ? { chosenHistogram: exitHistogram } : {}),
     recordingMs: recorded.wallMs,
     ...(riskControl ? { riskControl } : {}),
+    ...(latency ? { latency } : {}),
+    ...(latencyError ? { latencyError } : {}),
   };
 }

@@ -5,14 +5,21 @@ export interface Measured<S> {
   readonly quality: number;
   /** Mean 1-based exit layer. */
   readonly meanExitLayer: number;
+  /** Mean batch-1 latency per example under the measured per-segment latency model (`latency.ts`). */
+  readonly meanLatencyMs?: number;
+  /** Mean FLOPs per example (the segments each sample runs). */
+  readonly meanFlops?: number;
 }
 
 /**
  * The Pareto frontier: settings that no other setting beats on both quality (higher) and cost (lower),
- * sorted by cost.
+ * sorted by cost. Cost is the mean exit layer unless `cost` says otherwise (e.g. measured latency).
  */
-export function paretoFrontier<S>(points: readonly Measured<S>[]): Measured<S>[] {
-  const sorted = [...points].sort((a, b) => a.meanExitLayer - b.meanExitLayer || b.quality - a.quality);
+export function paretoFrontier<S>(
+  points: readonly Measured<S>[],
+  cost: (p: Measured<S>) => number = (p) => p.meanExitLayer,
+): Measured<S>[] {
+  const sorted = [...points].sort((a, b) => cost(a) - cost(b) || b.quality - a.quality);
   const frontier: Measured<S>[] = [];
   let best = Number.NEGATIVE_INFINITY;
   for (const p of sorted) {

@@ -1,6 +1,20 @@
-export { type CalibrateOptions, type CalibrationResult, calibrate } from './calibrate.js';
+export {
+  type CalibrateOptions,
+  type CalibrationResult,
+  calibrate,
+  type RiskControlResult,
+} from './calibrate.js';
 export { candidateSettings } from './candidates.js';
+export { type CalibrationData, JSONL_PAD_ID, readCalibrationData } from './data.js';
 export { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
-export { barsSvg, calibrationHtml } from './html.js';
+export { barsSvg, calibrationHtml, flopsText } from './html.js';
+export {
+  type LatencyModel,
+  type LatencyOptions,
+  meanCost,
+  measureSegments,
+  type SegmentCost,
+} from './latency.js';
 export { type HeadRecording, recordHeads } from './record.js';
+export { binomialLowerTail, fixedSequenceTest, type RiskCandidate, type RiskTest } from './risk-control.js';
 export { tradeoffSvg } from './svg.js';

@@ -38,6 +38,13 @@ export async function recordHeads(
     intraOpNumThreads: 1,
   });
   const inputNames = session.inputNames;
+  const missing = inputNames.filter((n) => !data.has(n));
+  if (missing.length > 0) {
+    await session.release();
+    throw new Error(
+      `the model reads ${missing.map((n) => `'${n}'`).join(', ')}, which the data lacks (it has ${[...data.keys()].join(', ') || 'nothing'})`,
+    );
+  }
   const first = data.get(inputNames[0]!)!;
   const examples = first.shape[0]!;
   const batch = options.batch ?? 32;

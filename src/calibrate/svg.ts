@@ -2,9 +2,23 @@ import type { Measured } from './frontier.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
+/** Round tick steps (1, 2, 5 × 10^k) giving about `count` ticks over [0, max]. */
+function ticks(max: number, count: number): number[] {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  return Array.from({ length: Math.floor(max / step + 1e-9) + 1 }, (_, k) =>
+    Number((k * step).toPrecision(6)),
+  );
+}
+
 /**
- * A self-contained SVG scatter of quality against mean exit layer: every candidate, the Pareto frontier as
- * a line, the chosen setting ringed, the full model as a dashed line. No scripts, no external assets.
+ * A self-contained SVG scatter of quality against cost: every candidate, the Pareto frontier as a line, the
+ * chosen setting ringed, the full model as a dashed line. No scripts, no external assets.
+ *
+ * The cost axis is the mean exit layer (1..layers) by default; with `axis: 'latency'` it is each point's
+ * `meanLatencyMs` from 0, and `baselineMs` (the backbone as given) is drawn as a dashed vertical line.
  */
 export function tradeoffSvg<S>(options: {
   readonly title: string;
@@ -14,15 +28,23 @@ export function tradeoffSvg<S>(options: {
   readonly reference: number;
   readonly layers: number;
   readonly qualityLabel: string;
+  readonly axis?: 'layer' | 'latency';
+  readonly baselineMs?: number;
 }): string {
   const W = 560;
   const H = 360;
   const m = { left: 56, right: 16, top: 32, bottom: 44 };
+  const latency = options.axis === 'latency';
+  const costOf = (p: Measured<S>) => (latency ? (p.meanLatencyMs ?? 0) : p.meanExitLayer);
   const qs = [...options.points.map((p) => p.quality), options.reference];
   const qMin = Math.max(0, Math.min(...qs) - 0.02);
   const qMax = Math.min(1, Math.max(...qs) + 0.02);
-  const x = (layer: number) =>
-    m.left + ((layer - 1) / Math.max(1, options.layers - 1)) * (W - m.left - m.right);
+  const costMax = latency
+    ? Math.max(1e-9, options.baselineMs ?? 0, ...options.points.map(costOf)) * 1.05
+    : options.layers;
+  const costMin = latency ? 0 : 1;
+  const x = (cost: number) =>
+    m.left + ((cost - costMin) / Math.max(1e-9, costMax - costMin)) * (W - m.left - m.right);
   const y = (q: number) => H - m.bottom - ((q - qMin) / Math.max(1e-9, qMax - qMin)) * (H - m.top - m.bottom);
   const parts: string[] = [];
   parts.push(
@@ -34,30 +56,40 @@ export function tradeoffSvg<S>(options: {
     `<line x1="${m.left}" y1="${H - m.bottom}" x2="${W - m.right}" y2="${H - m.bottom}" stroke="#333"/>`,
   );
   parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${H - m.bottom}" stroke="#333"/>`);
-  for (let l = 1; l <= options.layers; l++)
-    parts.push(`<text x="${x(l)}" y="${H - m.bottom + 14}" text-anchor="middle">${l}</text>`);
+  const xTicks = latency ? ticks(costMax, 6) : Array.from({ length: options.layers }, (_, k) => k + 1);
+  for (const t of xTicks)
+    parts.push(`<text x="${x(t).toFixed(1)}" y="${H - m.bottom + 14}" text-anchor="middle">${t}</text>`);
   for (let k = 0; k <= 4; k++) {
     const q = qMin + ((qMax - qMin) * k) / 4;
     parts.push(`<text x="${m.left - 6}" y="${y(q) + 4}" text-anchor="end">${(q * 100).toFixed(1)}%</text>`);
   }
-  parts.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle">mean exit layer</text>`);
+  parts.push(
+    `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${latency ? 'mean latency per example (ms, batch 1)' : 'mean exit layer'}</text>`,
+  );
   parts.push(
     `<text transform="translate(14 ${H / 2}) rotate(-90)" text-anchor="middle">${esc(options.qualityLabel)}</text>`,
   );
   parts.push(
     `<line class="reference" x1="${m.left}" y1="${y(options.reference)}" x2="${W - m.right}" y2="${y(options.reference)}" stroke="#999" stroke-dasharray="4 3"/>`,
   );
+  if (latency && options.baselineMs !== undefined) {
+    const bx = x(options.baselineMs).toFixed(1);
+    parts.push(
+      `<line class="baseline" x1="${bx}" y1="${m.top}" x2="${bx}" y2="${H - m.bottom}" stroke="#b70" stroke-dasharray="4 3"/>`,
+    );
+    parts.push(`<text x="${bx}" y="${m.top - 2}" text-anchor="middle" fill="#b70">backbone</text>`);
+  }
   for (const p of options.points)
     parts.push(
-      `<circle class="candidate" cx="${x(p.meanExitLayer).toFixed(1)}" cy="${y(p.quality).toFixed(1)}" r="2.5" fill="#8aa"/>`,
+      `<circle class="candidate" cx="${x(costOf(p)).toFixed(1)}" cy="${y(p.quality).toFixed(1)}" r="2.5" fill="#8aa"/>`,
     );
   const path = options.frontier
-    .map((p, k) => `${k === 0 ? 'M' : 'L'}${x(p.meanExitLayer).toFixed(1)} ${y(p.quality).toFixed(1)}`)
+    .map((p, k) => `${k === 0 ? 'M' : 'L'}${x(costOf(p)).toFixed(1)} ${y(p.quality).toFixed(1)}`)
     .join(' ');
   if (path) parts.push(`<path class="frontier" d="${path}" fill="none" stroke="#c33" stroke-width="1.5"/>`);
   if (options.chosen) {
     parts.push(
-      `<circle class="chosen" cx="${x(options.chosen.meanExitLayer).toFixed(1)}" cy="${y(options.chosen.quality).toFixed(1)}" r="6" fill="none" stroke="#06c" stroke-width="2"/>`,
+      `<circle class="chosen" cx="${x(costOf(options.chosen)).toFixed(1)}" cy="${y(options.chosen.quality).toFixed(1)}" r="6" fill="none" stroke="#06c" stroke-width="2"/>`,
     );
   }
   parts.push('</svg>');

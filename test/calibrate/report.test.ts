@@ -16,6 +16,8 @@ describe('the calibration report', () => {
       file: resolve(import.meta.dirname, '../../dsl/examples/maxprob.ramp'),
       data: fixturePath('eval'),
       budget: 0.01,
+      delta: 0.05,
+      latency: { examples: 8, repeats: 2 },
     });
     const page = join(scratch, 'calibration.html');
     writeFileSync(page, calibrationHtml(result, 0.01));
@@ -50,7 +52,28 @@ describe('the calibration report', () => {
       expect(heights).toHaveLength(result.layers!);
       const mostCommon = result.chosenHistogram!.indexOf(Math.max(...result.chosenHistogram!));
       expect(heights.indexOf(Math.max(...heights))).toBe(mostCommon);
-      expect(await tab.locator('table tbody tr').count()).toBe(result.frontier.length);
+      expect(await tab.locator('#frontier tbody tr').count()).toBe(result.frontier.length);
+      // Quality against measured latency: every candidate again, the backbone's latency as a vertical line.
+      expect(await tab.locator('#tradeoff-latency circle.candidate').count()).toBe(result.points.length);
+      expect(await tab.locator('#tradeoff-latency line.baseline').count()).toBe(1);
+      const xs = await tab
+        .locator('#tradeoff-latency circle.candidate')
+        .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cx'))));
+      const slowest = result.points.reduce(
+        (a, p, k) => (p.meanLatencyMs! > result.points[a]!.meanLatencyMs! ? k : a),
+        0,
+      );
+      expect(xs[slowest]).toBe(Math.max(...xs));
+      // Cost per segment: one bar per segment, drawn to scale, and the table beside it.
+      const segments = result.latency!.segments;
+      const bars = await tab
+        .locator('#segment-cost rect.segment-cost')
+        .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('height'))));
+      expect(bars).toHaveLength(segments.length);
+      const costliest = segments.reduce((a, s, k) => (s.ms > segments[a]!.ms ? k : a), 0);
+      expect(bars[costliest]).toBe(Math.max(...bars));
+      expect(await tab.locator('#segments tbody tr').count()).toBe(segments.length);
+      expect(await tab.locator('#guarantee').textContent()).toMatch(/With a guarantee \(δ = 0\.05\)/);
     } finally {
       await browser.close();
     }

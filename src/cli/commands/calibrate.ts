@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { type CalibrationResult, calibrate, calibrationHtml, tradeoffSvg } from '../../calibrate/index.js';
+import {
+  type CalibrationResult,
+  calibrate,
+  calibrationHtml,
+  flopsText,
+  paretoFrontier,
+  tradeoffSvg,
+} from '../../calibrate/index.js';
 import { diagnostic } from '../../diagnostics/index.js';
 import { writeFileAtomic } from '../../io/index.js';
 import type { Manifest } from '../../runtime/manifest.js';
@@ -30,31 +37,58 @@ const describe = (s: Readonly<Record<string, number | readonly number[]>>) =>
 
 function markdown(r: CalibrationResult, budget: number): string {
   const pct = (q: number) => `${(q * 100).toFixed(2)}%`;
+  const lat = r.latency;
+  const costText = (p: { meanLatencyMs?: number; meanFlops?: number }) =>
+    lat && p.meanLatencyMs !== undefined
+      ? `, ${p.meanLatencyMs.toFixed(3)} ms and ${flopsText(p.meanFlops ?? 0)}FLOPs per example (backbone ${lat.backboneMs.toFixed(3)} ms: ${(lat.backboneMs / p.meanLatencyMs).toFixed(2)}x)`
+      : '';
+  const latencyColumns = lat ? ' mean latency | mean FLOPs | speed-up vs backbone |' : '';
+  let cumulative = 0;
   const lines = [
     `# Calibration of ${r.model} (${r.policy})`,
     '',
     `${r.examples} examples; quality = ${r.qualityKind}; full model ${pct(r.reference!)}; budget ${pct(budget)}.`,
     '',
     r.chosen
-      ? `**Chosen:** ${describe(r.chosen.setting)}: ${pct(r.chosen.quality)}, mean exit layer ${r.chosen.meanExitLayer.toFixed(2)} of ${r.layers} (ideal speed-up ${(r.layers! / r.chosen.meanExitLayer).toFixed(2)}x).`
+      ? `**Chosen:** ${describe(r.chosen.setting)}: ${pct(r.chosen.quality)}, mean exit layer ${r.chosen.meanExitLayer.toFixed(2)} of ${r.layers} (ideal speed-up ${(r.layers! / r.chosen.meanExitLayer).toFixed(2)}x)${costText(r.chosen)}.`
       : '**No setting stays within the budget.**',
     '',
     `Per-exit quality: ${(r.exitQuality ?? []).map(pct).join(', ')}`,
     '',
-    '| setting | quality | mean exit layer | ideal speed-up |',
-    '|---|---|---|---|',
+    `| setting | quality | mean exit layer | ideal speed-up |${latencyColumns}`,
+    `|---|---|---|---|${lat ? '---|---|---|' : ''}`,
     ...r.frontier.map(
       (p) =>
-        `| ${describe(p.setting)} | ${pct(p.quality)} | ${p.meanExitLayer.toFixed(2)} | ${(r.layers! / p.meanExitLayer).toFixed(2)}x |`,
+        `| ${describe(p.setting)} | ${pct(p.quality)} | ${p.meanExitLayer.toFixed(2)} | ${(r.layers! / p.meanExitLayer).toFixed(2)}x |${
+          lat && p.meanLatencyMs !== undefined
+            ? ` ${p.meanLatencyMs.toFixed(3)} ms | ${flopsText(p.meanFlops ?? 0)} | ${(lat.backboneMs / p.meanLatencyMs).toFixed(2)}x |`
+            : ''
+        }`,
     ),
     '',
-    'The table is the Pareto frontier; `tradeoff.svg` plots every candidate.',
+    `The table is the Pareto frontier; \`tradeoff.svg\` plots every candidate${lat ? ', `tradeoff-latency.svg` against measured latency' : ''}.`,
     '',
+    ...(lat
+      ? [
+          `Cost per segment (segmented form, batch 1, ${lat.threads} thread(s), median of ${lat.repeats} passes over ${lat.examples} examples, sequence ${lat.sequence}); the backbone as given: ${lat.backboneMs.toFixed(3)} ms, ${flopsText(lat.backboneFlops)}FLOPs.`,
+          '',
+          '| segment | latency | FLOPs | cumulative latency |',
+          '|---|---|---|---|',
+          ...lat.segments.map((s, k) => {
+            cumulative += s.ms;
+            const from = k === 0 ? 1 : lat.segments[k - 1]!.exitLayer + 1;
+            return `| layers ${from}-${s.exitLayer} + exit ${s.exitLayer} | ${s.ms.toFixed(3)} ms | ${flopsText(s.flops)} | ${cumulative.toFixed(3)} ms |`;
+          }),
+          '',
+        ]
+      : r.latencyError
+        ? [`No latency model: ${r.latencyError}`, '']
+        : []),
     ...(r.riskControl
       ? [
           `**With a guarantee (δ = ${r.riskControl.delta}):** ${
             r.riskControl.chosen
-              ? `${describe(r.riskControl.chosen.setting)}: ${pct(r.riskControl.chosen.quality)}, mean exit layer ${r.riskControl.chosen.meanExitLayer.toFixed(2)}`
+              ? `${describe(r.riskControl.chosen.setting)}: ${pct(r.riskControl.chosen.quality)}, mean exit layer ${r.riskControl.chosen.meanExitLayer.toFixed(2)}${costText(r.riskControl.chosen)}`
               : 'no setting could be certified'
           }; the loss stays within ${pct(r.riskControl.epsilon)} with probability ≥ ${pct(1 - r.riskControl.delta)} (Learn-then-Test on ${r.riskControl.tested} held-out examples, ${r.riskControl.tests.filter((t) => t.rejected).length} of ${r.riskControl.tests.length} tested settings certified).`,
           '',
@@ -78,6 +112,18 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     printDiagnostics(d, options);
     return ExitCode.usage;
   }
+  const delta = options.delta === undefined ? undefined : Number(options.delta);
+  if (delta !== undefined && !(delta > 0 && delta < 1)) {
+    const d = [
+      diagnostic('OR7003', {
+        file: options.delta!,
+        reason: '--delta is a probability strictly between 0 and 1, e.g. 0.05',
+      }),
+    ];
+    if (options.json) printJson('calibrate', d, null);
+    printDiagnostics(d, options);
+    return ExitCode.usage;
+  }
   // Progress bars only for people: not in CI, not when output is piped or machine-read.
   const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.json;
   const bar = interactive
@@ -89,7 +135,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     data: options.data,
     budget,
     ...(options.model ? { model: options.model } : {}),
-    ...(options.delta !== undefined ? { delta: Number(options.delta) } : {}),
+    ...(delta !== undefined ? { delta } : {}),
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) bar.start(total, 0);
@@ -130,6 +176,21 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
         qualityLabel: result.qualityKind!,
       }),
     );
+    if (result.latency)
+      await writeFileAtomic(
+        join(options.report, 'tradeoff-latency.svg'),
+        tradeoffSvg({
+          title: `${result.model}: ${result.policy} settings against measured latency`,
+          points: result.points,
+          frontier: paretoFrontier(result.points, (p) => p.meanLatencyMs ?? 0),
+          ...(result.chosen ? { chosen: result.chosen } : {}),
+          reference: result.reference,
+          layers: result.layers!,
+          qualityLabel: result.qualityKind!,
+          axis: 'latency',
+          baselineMs: result.latency.backboneMs,
+        }),
+      );
   }
   const summary = {
     model: result.model,
@@ -140,6 +201,17 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     frontier: result.frontier,
     candidates: result.points.length,
     exitQuality: result.exitQuality,
+    ...(result.latency ? { latency: result.latency } : {}),
+    ...(result.riskControl
+      ? {
+          riskControl: {
+            delta: result.riskControl.delta,
+            epsilon: result.riskControl.epsilon,
+            tested: result.riskControl.tested,
+            chosen: result.riskControl.chosen,
+          },
+        }
+      : {}),
   };
   if (options.json) printJson('calibrate', result.diagnostics, summary);
   const code = printDiagnostics(result.diagnostics, options);

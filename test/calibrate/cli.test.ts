@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixturePath, loadEncoderFixture } from '../support/encoder-fixture.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const scratch = mkdtempSync(join(tmpdir(), 'offramp-calibrate-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The real CLI in a child process (asynchronously, so the test worker keeps answering vitest). */
+function offramp(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const argv = ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts')];
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [...argv, ...args],
+      { cwd: scratch, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const ramp = `
+model encoder_pabee {
+  backbone "${fixturePath('backbone.onnx')}" {
+    layers "/bert/encoder/layer.{i}/"
+  }
+  exits after 1..6 {
+    pool cls
+    head pooler + linear(classes: 4)
+    weights "${fixturePath('heads.safetensors')}" {
+      pooler: "pabee.pooler.",
+      linear: "pabee.classifier.{i}."
+    }
+  }
+  policy pabee { patience: 5 }
+  target cpu
+}
+`;
+
+describe('offramp calibrate', () => {
+  it('calibrates from JSONL, certifies with --delta, writes the report and the artifact defaults', async () => {
+    const file = join(scratch, 'pabee.ramp');
+    writeFileSync(file, ramp);
+    const f = loadEncoderFixture();
+    const jsonl = join(scratch, 'eval.jsonl');
+    writeFileSync(
+      jsonl,
+      Array.from({ length: f.examples }, (_, k) =>
+        JSON.stringify({
+          input_ids: Array.from(f.inputIds.subarray(k * f.sequence, (k + 1) * f.sequence), Number),
+          label: Number(f.labels[k]),
+        }),
+      ).join('\n'),
+    );
+    expect((await offramp('compile', file, '--out', 'out')).code).toBe(0);
+    const artifact = join(scratch, 'out/encoder_pabee');
+    const args = ['calibrate', file, '--data', jsonl, '--budget', '2%', '--delta', '0.05'];
+
+    const json = await offramp('--json', ...args, '--artifact', artifact, '--report', 'report');
+    expect(json.code, json.stderr).toBe(0);
+    const { ok, result } = JSON.parse(json.stdout);
+    expect(ok).toBe(true);
+    expect(result.qualityKind).toBe('accuracy');
+    expect(result.latency.segments).toHaveLength(6);
+    const certified = result.riskControl.chosen.setting.patience;
+    expect(certified).toBeGreaterThanOrEqual(result.chosen.setting.patience);
+    // --delta puts the certified setting, not the empirical one, into the artifact.
+    const manifest = JSON.parse(readFileSync(join(artifact, 'manifest.json'), 'utf8'));
+    expect(manifest.policy.parameters.find((p: { name: string }) => p.name === 'patience').default).toBe(
+      certified,
+    );
+    for (const name of ['calibration.md', 'calibration.html', 'tradeoff.svg', 'tradeoff-latency.svg'])
+      expect(existsSync(join(scratch, 'report', name)), name).toBe(true);
+    const md = readFileSync(join(scratch, 'report/calibration.md'), 'utf8');
+    expect(md).toMatch(/\| segment \| latency \| FLOPs \| cumulative latency \|/);
+    expect(md).toMatch(/\*\*With a guarantee \(δ = 0\.05\):\*\* patience \d/);
+
+    const text = await offramp(...args);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/mean latency \| mean FLOPs \| speed-up vs backbone/);
+  }, 120_000);
+
+  it('refuses a --delta outside (0, 1) as a usage error', async () => {
+    const bad = await offramp('calibrate', 'x.ramp', '--data', 'd', '--delta', '1.5');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--delta is a probability strictly between 0 and 1/);
+  });
+});
