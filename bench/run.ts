@@ -1,21 +1,93 @@
 /**
  * `npm run bench`: runs every `bench/*.bench.ts` in its own process, one after another (benchmarks must
- * not share a process or a core with each other), and prints each one's report.
+ * not share a process or a core with each other), and prints each one's report. `npm run bench -- NAME…`
+ * runs only the benchmarks whose file name contains one of the NAMEs.
+ *
+ * A benchmark that prints a results block (`bench/results.ts`) gets its section in `bench/results.md`,
+ * replaced on every run, headed by a description of the machine it ran on; other sections stay as they are.
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { resultsIn } from './results.js';
 
 const here = import.meta.dirname;
+const RESULTS = join(here, 'results.md');
 const only = process.argv.slice(2);
 const benches = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+
+function version(pkg: string): string {
+  try {
+    return JSON.parse(readFileSync(join(here, '..', 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+function machine(loadBefore: number, loadAfter: number): string {
+  const cpu = cpus();
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  return [
+    `${new Date().toISOString().slice(0, 10)}; ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${gib(totalmem())} RAM (${gib(freemem())} free)`,
+    `${type()} ${release()}; Node ${process.version}; onnxruntime-node ${version('onnxruntime-node')}`,
+    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (1-minute; other jobs share this machine when it is above 0)`,
+  ].join('; ');
+}
+
+/** Runs one benchmark, echoing its output as it comes, and returns what it printed on stdout. */
+function runOne(file: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, file)], {
+      stdio: ['inherit', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      process.stdout.write(chunk);
+    });
+    child.on('close', (code) => done({ code, stdout }));
+  });
+}
+
+function writeSection(bench: string, body: string): void {
+  const begin = `<!-- section: ${bench} -->`;
+  const end = `<!-- /section: ${bench} -->`;
+  const text = existsSync(RESULTS)
+    ? readFileSync(RESULTS, 'utf8')
+    : [
+        '# Benchmark results',
+        '',
+        'Written by `npm run bench` (`bench/run.ts`): each benchmark that reports results has a section here,',
+        'replaced whenever it runs again, headed by the machine it ran on. Ratios are measured side by side in',
+        'one run; absolute times depend on the machine and its load. How each is measured: `bench/README.md`.',
+        '',
+      ].join('\n');
+  const sections = new Map<string, string>();
+  const pattern = /<!-- section: (\S+) -->\n[\s\S]*?<!-- \/section: \1 -->/g;
+  const head = text.split('<!-- section: ')[0]!.trimEnd();
+  for (const m of text.matchAll(pattern)) sections.set(m[1]!, m[0]);
+  sections.set(bench, `${begin}\n## \`${bench}\`\n\n${body.trim()}\n${end}`);
+  const ordered = [...sections.keys()].sort().map((k) => sections.get(k)!);
+  writeFileSync(RESULTS, `${head}\n\n${ordered.join('\n\n')}\n`);
+}
+
 let failed = 0;
 for (const bench of benches) {
   process.stdout.write(`\n== ${bench}\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, bench)], { stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+  const loadBefore = loadavg()[0]!;
+  const { code, stdout } = await runOne(bench);
+  if (code !== 0) {
+    failed++;
+    continue;
+  }
+  const results = resultsIn(stdout);
+  if (results) {
+    writeSection(bench, `Machine: ${machine(loadBefore, loadavg()[0]!)}.\n\n${results}`);
+    process.stdout.write(`(results written to bench/results.md)\n`);
+  }
 }
 process.exitCode = failed > 0 ? 1 : 0;
