@@ -24,3 +24,29 @@ export function resultsIn(stdout: string): string | undefined {
   }
   return blocks.length > 0 ? blocks.join('\n\n') : undefined;
 }
+
+const HEADER = [
+  '# Benchmark results',
+  '',
+  'Written by `npm run bench` (`bench/run.ts`): each benchmark that reports results has a section here,',
+  'replaced whenever it runs again, headed by the machine it ran on. Ratios are measured side by side in',
+  'one run; absolute times depend on the machine and its load. How each is measured: `bench/README.md`.',
+].join('\n');
+
+/**
+ * `results.md` with `bench`'s section set to `body`: an existing section of that benchmark is replaced, the
+ * others are kept, sections are ordered by benchmark name, and the text before the first section stays.
+ */
+export function mergeResults(existing: string | undefined, bench: string, body: string): string {
+  const text = existing ?? HEADER;
+  const sections = new Map<string, string>();
+  for (const m of text.matchAll(/<!-- section: (\S+) -->\n[\s\S]*?<!-- \/section: \1 -->/g))
+    sections.set(m[1]!, m[0]);
+  sections.set(
+    bench,
+    `<!-- section: ${bench} -->\n## \`${bench}\`\n\n${body.trim()}\n<!-- /section: ${bench} -->`,
+  );
+  const head = text.split('<!-- section: ')[0]!.trimEnd();
+  const ordered = [...sections.keys()].sort().map((k) => sections.get(k)!);
+  return `${head}\n\n${ordered.join('\n\n')}\n`;
+}

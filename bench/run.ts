@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
-import { resultsIn } from './results.js';
+import { mergeResults, resultsIn } from './results.js';
 
 const here = import.meta.dirname;
 const RESULTS = join(here, 'results.md');
@@ -54,25 +54,10 @@ function runOne(file: string): Promise<{ code: number | null; stdout: string }> 
 }
 
 function writeSection(bench: string, body: string): void {
-  const begin = `<!-- section: ${bench} -->`;
-  const end = `<!-- /section: ${bench} -->`;
-  const text = existsSync(RESULTS)
-    ? readFileSync(RESULTS, 'utf8')
-    : [
-        '# Benchmark results',
-        '',
-        'Written by `npm run bench` (`bench/run.ts`): each benchmark that reports results has a section here,',
-        'replaced whenever it runs again, headed by the machine it ran on. Ratios are measured side by side in',
-        'one run; absolute times depend on the machine and its load. How each is measured: `bench/README.md`.',
-        '',
-      ].join('\n');
-  const sections = new Map<string, string>();
-  const pattern = /<!-- section: (\S+) -->\n[\s\S]*?<!-- \/section: \1 -->/g;
-  const head = text.split('<!-- section: ')[0]!.trimEnd();
-  for (const m of text.matchAll(pattern)) sections.set(m[1]!, m[0]);
-  sections.set(bench, `${begin}\n## \`${bench}\`\n\n${body.trim()}\n${end}`);
-  const ordered = [...sections.keys()].sort().map((k) => sections.get(k)!);
-  writeFileSync(RESULTS, `${head}\n\n${ordered.join('\n\n')}\n`);
+  writeFileSync(
+    RESULTS,
+    mergeResults(existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined, bench, body),
+  );
 }
 
 let failed = 0;
