@@ -1,5 +1,15 @@
 /** Offramp's programmatic API: compile `.ramp` files and run compiled artifacts. */
-export { type CompiledArtifact, type CompileOptions, type CompileResult, compile } from './compiler/index.js';
+export {
+  CONFIG_FILES,
+  type CompiledArtifact,
+  type CompileOptions,
+  type CompileResult,
+  type ConfigModel,
+  compile,
+  compileAll,
+  loadConfig,
+  type OfframpConfig,
+} from './compiler/index.js';
 export {
   type Diagnostic,
   diagnosticsToJson,
@@ -14,4 +24,5 @@ export {
   type LoadOptions,
   type RunOptions,
 } from './runtime/node-session.js';
+export { SegmentedModel } from './runtime/segmented-session.js';
 export { float32Tensor, type HostTensor, int64Tensor } from './runtime/tensors.js';

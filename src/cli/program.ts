@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { COMPILER_ID } from '../compiler/index.js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/index.js';
 import { benchCommand } from './commands/bench.js';
@@ -24,6 +24,23 @@ function guarded<A extends unknown[]>(action: (...args: A) => Promise<number>, d
     }
   };
 }
+
+/** A whole number ≥ 1 (`--batch`, `--runs`, `--limit`); anything else is a usage error (exit 2). */
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+const targetOption = () =>
+  new Option('-t, --target <name>', 'which compiled target to run')
+    .choices(['cpu', 'cuda', 'webgpu'])
+    .default('cpu');
+const formOption = () =>
+  new Option('--form <form>', 'chain or segmented (default: segmented when the target asks for it)').choices([
+    'chain',
+    'segmented',
+  ]);
 
 export function buildProgram(): Command {
   const program = new Command('offramp')
@@ -95,10 +112,12 @@ export function buildProgram(): Command {
       '-d, --data <dir>',
       'folder with one <input>.npy per model input, and optionally labels.npy',
     )
-    .option('-b, --batch <n>', 'batch size', '1')
+    .option('-b, --batch <n>', 'batch size', positiveInteger, 1)
     .option('-p, --param <name=value...>', 'override a policy parameter, e.g. patience=3')
     .option('--backbone <onnx>', 'also time the original backbone on the same data, side by side')
-    .option('--limit <n>', 'use only the first n examples')
+    .option('--limit <n>', 'use only the first n examples', positiveInteger)
+    .addOption(targetOption())
+    .addOption(formOption())
     .action(
       guarded(
         (artifact: string, o: Record<string, unknown>) =>
@@ -109,12 +128,21 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('compile a .ramp file and time it against its backbone side by side on .npy data')
-    .argument('<file>', 'the .ramp file')
+    .description('time a compiled model against its backbone side by side on .npy data')
+    .argument('<file>', 'a .ramp file (compiled into a temporary directory) or a compiled artifact directory')
     .requiredOption('-d, --data <dir>', 'folder with one <input>.npy per model input')
-    .option('-b, --batch <n>', 'batch size', '1')
-    .option('-r, --runs <n>', 'passes over the data for each model (medians are reported)', '5')
-    .option('--limit <n>', 'use only the first n examples')
+    .option('-b, --batch <n>', 'batch size', positiveInteger, 1)
+    .option(
+      '-r, --runs <n>',
+      'passes over the data for each model (medians are reported)',
+      positiveInteger,
+      5,
+    )
+    .option('--limit <n>', 'use only the first n examples', positiveInteger)
+    .option('-p, --param <name=value...>', 'override a policy parameter, e.g. threshold=0.4')
+    .option('--backbone <onnx>', 'the backbone to compare with (default: the one the manifest records)')
+    .addOption(targetOption())
+    .addOption(formOption())
     .action(
       guarded(
         (file: string, o: Record<string, unknown>) =>

@@ -36,6 +36,8 @@ export interface CompiledArtifact {
   readonly name: string;
   readonly directory: string;
   readonly files: readonly GeneratedFile[];
+  /** Absolute paths of the files it was built from: the `.ramp` file, the backbone, weights (what `--watch` watches). */
+  readonly inputs: readonly string[];
 }
 
 export interface CompileResult {
@@ -157,7 +159,7 @@ async function compileModel(
       return undefined;
     }
   }
-  return { name: plan.name, directory, files };
+  return { name: plan.name, directory, files, inputs: protectedPaths.map((p) => resolve(p)) };
 }
 
 /**

@@ -38,13 +38,22 @@ export async function loadConfig(
   } catch (error) {
     return bad(`cannot be read: ${(error as Error).message}`);
   }
-  const models = (raw as { models?: unknown } | undefined)?.models;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return bad('must hold an object: { models: [{ file, outDir?, targets? }] }');
+  const unknown = Object.keys(raw).filter((k) => k !== 'models');
+  if (unknown.length > 0) return bad(`unknown key '${unknown[0]}' (a config has only 'models')`);
+  const models = (raw as { models?: unknown }).models;
   if (!Array.isArray(models) || models.length === 0) return bad("needs 'models': a non-empty list");
   const base = dirname(resolve(path));
   const out: ConfigModel[] = [];
   for (const [k, m] of models.entries()) {
     const entry = m as Record<string, unknown>;
-    if (typeof entry?.file !== 'string') return bad(`models[${k}] needs 'file': the path of a .ramp file`);
+    if (typeof entry !== 'object' || entry === null)
+      return bad(`models[${k}] must be an object { file, ... }`);
+    const extra = Object.keys(entry).filter((key) => !['file', 'outDir', 'targets'].includes(key));
+    if (extra.length > 0)
+      return bad(`models[${k}] has unknown key '${extra[0]}' (known: file, outDir, targets)`);
+    if (typeof entry.file !== 'string') return bad(`models[${k}] needs 'file': the path of a .ramp file`);
     if (entry.outDir !== undefined && typeof entry.outDir !== 'string')
       return bad(`models[${k}].outDir must be a path`);
     const targets = entry.targets;
@@ -62,11 +71,20 @@ export async function loadConfig(
   return { config: { models: out }, diagnostics: [] };
 }
 
-/** Compiles every model of a config in order; never exits the process. One result per model. */
+/**
+ * Compiles every model of a config in order (a config object, or the path of a config file to load first);
+ * never exits the process. Diagnostics and artifacts of all models together.
+ */
 export async function compileAll(
-  config: OfframpConfig,
+  configOrPath: OfframpConfig | string,
   options: { readonly debug?: boolean; readonly dryRun?: boolean } = {},
 ): Promise<CompileResult> {
+  let config: OfframpConfig;
+  if (typeof configOrPath === 'string') {
+    const loaded = await loadConfig(configOrPath);
+    if (!loaded.config) return { artifacts: [], diagnostics: loaded.diagnostics };
+    config = loaded.config;
+  } else config = configOrPath;
   const diagnostics: Diagnostic[] = [];
   const artifacts: CompileResult['artifacts'][number][] = [];
   for (const m of config.models) {

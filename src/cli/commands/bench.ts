@@ -1,22 +1,33 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import * as ort from 'onnxruntime-node';
 import { compile } from '../../compiler/index.js';
 import { type Diagnostic, diagnostic } from '../../diagnostics/index.js';
 import { readNpyFolder } from '../../io/index.js';
-import { CompiledModel } from '../../runtime/node-session.js';
-import type { HostTensor } from '../../runtime/tensors.js';
-import { ExitCode } from '../exit-codes.js';
-import { npyRows } from '../npy-rows.js';
+import { TelemetryRecorder } from '../../runtime/telemetry.js';
+import {
+  type ArtifactModel,
+  BackboneSession,
+  checkInputs,
+  evalBatches,
+  type FormName,
+  locateBackbone,
+  openArtifact,
+  parseParams,
+  type TargetName,
+} from '../eval-data.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
 export interface BenchCommandOptions extends OutputOptions {
   readonly data: string;
-  readonly batch: string;
-  readonly runs: string;
-  readonly limit?: string;
+  readonly batch: number;
+  readonly runs: number;
+  readonly limit?: number;
+  readonly target?: TargetName;
+  readonly form?: FormName;
+  readonly param?: string[];
+  readonly backbone?: string;
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -24,146 +35,174 @@ const percentile = (xs: readonly number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 };
+const percentiles = (xs: readonly number[]) => ({
+  p50: percentile(xs, 50),
+  p90: percentile(xs, 90),
+  p99: percentile(xs, 99),
+});
+
+/** Progress on stderr, only for a person watching: off when stderr is not a TTY, under CI, or with --json. */
+function progressBar(json: boolean, total: number): SingleBar | undefined {
+  if (json || !process.stderr.isTTY || process.env.CI) return undefined;
+  const bar = new SingleBar({
+    format: 'benchmarking [{bar}] {value}/{total} batches',
+    stream: process.stderr,
+    clearOnComplete: true,
+  });
+  bar.start(total, 0);
+  return bar;
+}
 
 /**
- * `offramp bench FILE.ramp --data DIR`: compiles the model (into a temporary directory), then runs it and
- * its backbone side by side over the data, alternating passes so both see the same machine state, and
- * reports throughput, per-batch latency, the exits and the measured against the ideal speed-up.
+ * `offramp bench FILE.ramp|ARTIFACT --data DIR`: compiles the model into a temporary directory (or opens a
+ * compiled artifact), then runs it and its backbone side by side over the data, alternating whole passes so
+ * both see the same machine state, and reports throughput, per-batch latency, the exits and the measured
+ * against the ideal speed-up. Timing and exits come from the runtime's own telemetry.
  */
-export async function benchCommand(file: string, options: BenchCommandOptions): Promise<number> {
+export async function benchCommand(input: string, options: BenchCommandOptions): Promise<number> {
   const diagnostics: Diagnostic[] = [];
-  const runs = Math.max(1, Number(options.runs) || 5);
-  const batch = Math.max(1, Number(options.batch) || 1);
+  const done = async (model?: ArtifactModel) => {
+    await model?.release();
+    if (options.json) printJson('bench', diagnostics, null);
+    return printDiagnostics(diagnostics, options);
+  };
+  const params = parseParams(options.param, diagnostics);
   const { arrays: data, diagnostics: dataProblems } = await readNpyFolder(options.data);
   diagnostics.push(...dataProblems);
-  const scratch = mkdtempSync(join(tmpdir(), 'offramp-bench-'));
+  const isArtifact = existsSync(input) && statSync(input).isDirectory();
+  if (isArtifact && !existsSync(join(input, 'manifest.json'))) {
+    diagnostics.push(
+      diagnostic('OR7005', {
+        file: input,
+        reason: 'a directory without manifest.json is neither a .ramp file nor a compiled artifact',
+      }),
+    );
+    return done();
+  }
+  const scratch = isArtifact ? undefined : mkdtempSync(join(tmpdir(), 'offramp-bench-'));
   try {
-    const compiled = await compile({ file, outDir: scratch, targets: ['cpu'] });
-    diagnostics.push(...compiled.diagnostics);
-    const artifact = compiled.artifacts[0];
-    if (!artifact || diagnostics.some((d) => d.severity === 'error')) {
-      if (options.json) printJson('bench', diagnostics, null);
-      return printDiagnostics(diagnostics, options);
+    let directory = input;
+    if (scratch) {
+      const compiled = await compile({ file: input, outDir: scratch, targets: [options.target ?? 'cpu'] });
+      diagnostics.push(...compiled.diagnostics);
+      if (!compiled.artifacts[0] || diagnostics.some((d) => d.severity === 'error')) return done();
+      directory = compiled.artifacts[0].directory;
     }
-    const model = await CompiledModel.load(artifact.directory, { intraOpNumThreads: 1 });
+    const model = await openArtifact(directory, { ...options, label: input }, diagnostics);
+    if (!model) return done();
     const manifest = model.manifest;
-    if (manifest.decoder) {
+    if (manifest.decoder)
       diagnostics.push(
-        diagnostic('OR7003', {
-          file: options.data,
-          reason: 'decoder steps are benchmarked by bench/decoder.bench.ts',
+        diagnostic('OR7005', {
+          file: input,
+          reason: 'decoder steps are benchmarked token by token by bench/decoder.bench.ts',
         }),
       );
+    diagnostics.push(...checkInputs(manifest, data, options.data));
+    const backbonePath =
+      options.backbone ?? locateBackbone(manifest, directory, scratch ? input : undefined, diagnostics);
+    if (diagnostics.some((d) => d.severity === 'error') || !backbonePath) return done(model);
+    let backbone: BackboneSession;
+    try {
+      backbone = await BackboneSession.open(backbonePath);
+    } catch (error) {
+      diagnostics.push(diagnostic('OR7001', { file: backbonePath, reason: (error as Error).message }));
+      return done(model);
     }
-    for (const input of manifest.inputs)
-      if (!data.has(input.name))
-        diagnostics.push(
-          diagnostic('OR7003', {
-            file: options.data,
-            reason: `no ${input.name}.npy for model input '${input.name}'`,
-          }),
-        );
-    if (diagnostics.some((d) => d.severity === 'error')) {
-      await model.release();
-      if (options.json) printJson('bench', diagnostics, null);
-      return printDiagnostics(diagnostics, options);
-    }
-    // The backbone the manifest records as a source (resolved against the .ramp file's directory).
-    const backbonePath = Object.keys(manifest.sources).find((s) => s.endsWith('.onnx'))!;
-    const backbone = await ort.InferenceSession.create(resolve(dirname(resolve(file)), backbonePath), {
-      intraOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
-    const first = data.get(manifest.inputs[0]!.name)!;
-    const total = Math.min(first.shape[0]!, options.limit ? Number(options.limit) : Number.POSITIVE_INFINITY);
-    const batches: Record<string, HostTensor>[] = [];
-    for (let start = 0; start < total; start += batch) {
-      const n = Math.min(batch, total - start);
-      batches.push(
-        Object.fromEntries(manifest.inputs.map((i) => [i.name, npyRows(data.get(i.name)!, start, n)])),
-      );
-    }
-    const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.json;
-    const bar = interactive
-      ? new SingleBar({ format: 'benchmarking [{bar}] {value}/{total} passes', stream: process.stderr })
-      : undefined;
-    bar?.start(runs * 2, 0);
+    const { total, batches } = evalBatches(manifest, data, options.batch, options.limit);
+    const runs = options.runs;
+    const bar = progressBar(options.json, runs * 2 * batches.length);
+    // Exits of the first pass (every pass decides the same, bar PonderNet's per-call draws).
+    const exits = new TelemetryRecorder(manifest.layers);
     const compiledPasses: number[] = [];
     const backbonePasses: number[] = [];
-    const batchLatency: number[] = [];
-    let exitSum = 0;
-    let counted = 0;
-    const histogram = new Array<number>(manifest.layers).fill(0);
+    const compiledLatency: number[] = [];
+    const backboneLatency: number[] = [];
+    let driverMs = 0;
+    let checks = 0;
     for (let r = 0; r < runs; r++) {
-      let began = performance.now();
-      for (const feeds of batches) {
-        const t = performance.now();
-        const out = await model.run(feeds);
-        batchLatency.push(performance.now() - t);
-        if (r === 0)
-          for (const layer of out.exitLayer) {
-            histogram[layer - 1]! += 1;
-            exitSum += layer;
-            counted++;
-          }
+      let pass = 0;
+      for (const { feeds } of batches) {
+        const { telemetry } = await model.run(feeds, { params });
+        compiledLatency.push(telemetry.wallMs);
+        pass += telemetry.wallMs;
+        if (r === 0) exits.record(telemetry);
+        driverMs += telemetry.wallMs - (telemetry.modelMs ?? telemetry.wallMs);
+        checks += telemetry.checks ?? 0;
+        bar?.increment();
       }
-      compiledPasses.push(performance.now() - began);
-      bar?.increment();
-      began = performance.now();
-      for (const feeds of batches) {
-        const ortFeeds = Object.fromEntries(
-          Object.entries(feeds).map(([name, t]) => [
-            name,
-            new ort.Tensor(t.elementType as 'int64', t.data as BigInt64Array, [...t.dims]),
-          ]),
-        );
-        await backbone.run(ortFeeds);
+      compiledPasses.push(pass);
+      pass = 0;
+      for (const { feeds } of batches) {
+        const ms = await backbone.run(feeds);
+        backboneLatency.push(ms);
+        pass += ms;
+        bar?.increment();
       }
-      backbonePasses.push(performance.now() - began);
-      bar?.increment();
+      backbonePasses.push(pass);
     }
     bar?.stop();
     await model.release();
     await backbone.release();
-    const meanExit = exitSum / Math.max(1, counted);
+    const summary = exits.summary();
+    const compiledMs = median(compiledPasses);
+    const backboneMs = median(backbonePasses);
+    const measuredSpeedup = backboneMs / compiledMs;
     const result = {
       model: manifest.name,
+      target: model.target.target,
+      form: model.target.form,
+      policy: manifest.policy.kind,
+      params,
       examples: total,
-      batch,
+      batch: options.batch,
       runs,
       compiled: {
-        medianPassMs: median(compiledPasses),
-        examplesPerSecond: (total * 1000) / median(compiledPasses),
-        batchLatencyMs: {
-          p50: percentile(batchLatency, 50),
-          p90: percentile(batchLatency, 90),
-          p99: percentile(batchLatency, 99),
-        },
+        medianPassMs: compiledMs,
+        examplesPerSecond: (total * 1000) / compiledMs,
+        batchLatencyMs: percentiles(compiledLatency),
+        ...(checks > 0 ? { driverUsPerExitCheck: (driverMs * 1000) / checks } : {}),
       },
       backbone: {
-        medianPassMs: median(backbonePasses),
-        examplesPerSecond: (total * 1000) / median(backbonePasses),
+        file: backbonePath,
+        medianPassMs: backboneMs,
+        examplesPerSecond: (total * 1000) / backboneMs,
+        batchLatencyMs: percentiles(backboneLatency),
       },
-      exitHistogram: histogram,
-      meanExitLayer: meanExit,
-      idealSpeedup: manifest.layers / meanExit,
-      measuredSpeedup: median(backbonePasses) / median(compiledPasses),
+      exitHistogram: summary.exitHistogram,
+      meanExitLayer: summary.meanExitLayer,
+      idealSpeedup: summary.estimatedSpeedup,
+      measuredSpeedup,
+      /** Measured over ideal: how much of the skipped layers' cost the compiled model actually saves. */
+      efficiency: measuredSpeedup / summary.estimatedSpeedup,
     };
     if (options.json) {
       printJson('bench', diagnostics, result);
-      return ExitCode.ok;
+      return printDiagnostics(diagnostics, options);
     }
+    const ms = (x: number) => `${x.toFixed(2)} ms`;
+    const latency = (l: { p50: number; p90: number; p99: number }) =>
+      `batch latency p50 ${ms(l.p50)}, p90 ${ms(l.p90)}, p99 ${ms(l.p99)}`;
     const lines = [
-      `${manifest.name}: ${total} examples, batch ${batch}, ${runs} runs each, side by side (policy ${manifest.policy.kind}, defaults)`,
-      `compiled  ${result.compiled.examplesPerSecond.toFixed(1)} examples/s   batch latency p50 ${result.compiled.batchLatencyMs.p50.toFixed(2)} ms, p90 ${result.compiled.batchLatencyMs.p90.toFixed(2)} ms, p99 ${result.compiled.batchLatencyMs.p99.toFixed(2)} ms`,
-      `backbone  ${result.backbone.examplesPerSecond.toFixed(1)} examples/s`,
-      `exit histogram    ${histogram.map((c, k) => `L${k + 1}:${c}`).join('  ')}`,
-      `mean exit layer   ${meanExit.toFixed(2)} of ${manifest.layers}`,
-      `speed-up          ${result.measuredSpeedup.toFixed(2)}x measured, ${result.idealSpeedup.toFixed(2)}x ideal`,
+      `${manifest.name} (${result.target}, ${result.form} form, policy ${manifest.policy.kind}${
+        Object.keys(params).length
+          ? ` ${Object.entries(params)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ', defaults'
+      }): ${total} examples, batch ${options.batch}, ${runs} passes each, side by side`,
+      `compiled  ${result.compiled.examplesPerSecond.toFixed(1).padStart(9)} examples/s   ${latency(result.compiled.batchLatencyMs)}`,
+      `backbone  ${result.backbone.examplesPerSecond.toFixed(1).padStart(9)} examples/s   ${latency(result.backbone.batchLatencyMs)}`,
+      `exit histogram    ${summary.exitHistogram.map((c, k) => `L${k + 1}:${c}`).join('  ')}`,
+      `mean exit layer   ${summary.meanExitLayer.toFixed(2)} of ${manifest.layers}`,
+      `speed-up          ${measuredSpeedup.toFixed(2)}x measured, ${summary.estimatedSpeedup.toFixed(2)}x ideal (${(result.efficiency * 100).toFixed(0)} % of ideal)`,
+      ...(result.compiled.driverUsPerExitCheck !== undefined
+        ? [`driver overhead   ${result.compiled.driverUsPerExitCheck.toFixed(0)} µs per exit check`]
+        : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return printDiagnostics(diagnostics, options);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }

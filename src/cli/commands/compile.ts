@@ -1,7 +1,7 @@
-import { existsSync, type FSWatcher, readFileSync, watch } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
+import { resolve } from 'node:path';
 import { CONFIG_FILES, type CompileResult, compile, compileAll, loadConfig } from '../../compiler/index.js';
-import { diagnostic } from '../../diagnostics/index.js';
+import { diagnostic, hasErrors } from '../../diagnostics/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
@@ -32,26 +32,40 @@ function report(result: CompileResult, options: CompileCommandOptions): number {
   return code;
 }
 
-async function compileOnce(file: string | undefined, options: CompileCommandOptions): Promise<CompileResult> {
+/** The config file `compile` uses without a FILE: `--config`, else the first of CONFIG_FILES here. */
+const configPath = (options: CompileCommandOptions) =>
+  options.config ?? CONFIG_FILES.find((name) => existsSync(name));
+
+/**
+ * One build: the `.ramp` file, or every model of the config file. `roots` are the files the build starts
+ * from (the `.ramp` file; the config file and each `.ramp` file it lists), watched even when it fails.
+ */
+async function compileOnce(
+  file: string | undefined,
+  options: CompileCommandOptions,
+): Promise<{ result: CompileResult; roots: string[] }> {
   if (!file) {
-    // No file: the models of a config file (named, or the first of CONFIG_FILES in this directory).
-    const path = options.config ?? CONFIG_FILES.find((name) => existsSync(name));
+    const path = configPath(options);
     if (!path)
       return {
-        artifacts: [],
-        diagnostics: [
-          diagnostic('OR7004', {
-            file: CONFIG_FILES[0],
-            reason: 'no .ramp file was given and there is no config file here',
-          }),
-        ],
+        roots: [],
+        result: {
+          artifacts: [],
+          diagnostics: [
+            diagnostic('OR7004', {
+              file: CONFIG_FILES[0],
+              reason: 'no .ramp file was given and there is no config file here',
+            }),
+          ],
+        },
       };
     const { config, diagnostics } = await loadConfig(path);
-    if (!config) return { artifacts: [], diagnostics };
-    return compileAll(config, { debug: options.debug, dryRun: options.dryRun });
+    const roots = [resolve(path), ...(config?.models.map((m) => m.file) ?? [])];
+    if (!config) return { roots, result: { artifacts: [], diagnostics } };
+    return { roots, result: await compileAll(config, { debug: options.debug, dryRun: options.dryRun }) };
   }
   const printIr = options.printIrAfter === 'all' ? 'all' : options.printIrAfter?.split(',');
-  return compile({
+  const result = await compile({
     file,
     outDir: options.out,
     debug: options.debug,
@@ -61,49 +75,62 @@ async function compileOnce(file: string | undefined, options: CompileCommandOpti
     ...(options.timing ? { timing: true } : {}),
     ...(printIr || options.timing ? { log: (t: string) => process.stderr.write(`${t}\n`) } : {}),
   });
-}
-
-/** Files a compile read: the `.ramp` file and every source its manifests record (backbone, weights). */
-function watchedFiles(file: string, result: CompileResult): string[] {
-  const files = new Set([resolve(file)]);
-  for (const a of result.artifacts) {
-    const manifest = join(a.directory, 'manifest.json');
-    if (!existsSync(manifest)) continue;
-    const sources = (JSON.parse(readFileSync(manifest, 'utf8')) as { sources?: Record<string, string> })
-      .sources;
-    for (const relative of Object.keys(sources ?? {})) files.add(resolve(dirname(resolve(file)), relative));
-  }
-  return [...files].filter((f) => existsSync(f));
+  return { roots: [resolve(file)], result };
 }
 
 /**
- * `--watch`: compile, then recompile whenever the `.ramp` file or a file it reads changes (debounced, so an
- * editor's several writes give one compile); diagnostics are printed each time. Ends cleanly on SIGINT.
+ * `--watch`: compile, then recompile whenever a file the build read changes: the `.ramp` file (or the config
+ * file and its `.ramp` files) and every backbone and weights file (`CompiledArtifact.inputs`). Debounced, so an
+ * editor's several writes give one compile; diagnostics are printed each time; a failed build keeps watching
+ * what the last one read. Ends cleanly (exit 0) on SIGINT or SIGTERM.
  */
-async function watchMode(file: string, options: CompileCommandOptions): Promise<number> {
-  let watchers: FSWatcher[] = [];
+async function watchMode(file: string | undefined, options: CompileCommandOptions): Promise<number> {
+  const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
-  const rebuild = async () => {
-    const result = await compileOnce(file, options);
-    report(result, options);
-    for (const w of watchers) w.close();
-    watchers = watchedFiles(file, result).map((f) => watch(f, () => schedule()));
-    if (!options.json) process.stdout.write(`watching ${watchers.length} file(s); Ctrl-C to stop\n`);
-  };
   const schedule = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       running = running.then(rebuild);
     }, 150);
   };
+  const rebuild = async () => {
+    let built: Awaited<ReturnType<typeof compileOnce>>;
+    try {
+      built = await compileOnce(file, options);
+    } catch (error) {
+      // A bug in Offramp: report it like any command does, and keep watching for the next change.
+      const d = diagnostic('OR9001', { detail: (error as Error).message ?? String(error) });
+      built = { roots: [...watchers.keys()], result: { artifacts: [], diagnostics: [d] } };
+    }
+    const { result, roots } = built;
+    report(result, options);
+    const inputs = result.artifacts.flatMap((a) => a.inputs);
+    const wanted = new Set([...roots, ...inputs, ...(hasErrors(result.diagnostics) ? watchers.keys() : [])]);
+    // Re-watch everything: an editor that saves by renaming leaves the old watcher on a deleted file.
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
+    for (const path of wanted) {
+      if (!existsSync(path)) continue;
+      try {
+        const w = watch(path, () => schedule());
+        w.on('error', () => schedule());
+        watchers.set(path, w);
+      } catch {
+        // Gone between the check and the watch (a rename in progress): the next build watches it again.
+      }
+    }
+    if (!options.json) process.stdout.write(`watching ${watchers.size} file(s); Ctrl-C to stop\n`);
+  };
   await rebuild();
   return new Promise((done) => {
-    process.once('SIGINT', () => {
+    const stop = () => {
       clearTimeout(timer);
-      for (const w of watchers) w.close();
+      for (const w of watchers.values()) w.close();
       void running.then(() => done(ExitCode.ok));
-    });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 }
 
@@ -111,18 +138,11 @@ export async function compileCommand(
   file: string | undefined,
   options: CompileCommandOptions,
 ): Promise<number> {
-  if (options.watch) {
-    if (!file) {
-      process.stderr.write('offramp compile --watch needs a .ramp file\n');
-      return ExitCode.usage;
-    }
-    return watchMode(file, options);
-  }
-  if (!file && !options.config && !CONFIG_FILES.some((name) => existsSync(name))) {
+  if (!file && !configPath(options)) {
     // Neither a file nor a config: the command line is incomplete (a usage error, like a missing argument).
-    const result = await compileOnce(file, options);
-    report(result, options);
+    report((await compileOnce(file, options)).result, options);
     return ExitCode.usage;
   }
-  return report(await compileOnce(file, options), options);
+  if (options.watch) return watchMode(file, options);
+  return report((await compileOnce(file, options)).result, options);
 }

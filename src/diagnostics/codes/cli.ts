@@ -13,6 +13,11 @@ export const cliCodes: Record<string, CatalogEntry> = {
     title: 'bad config file',
     message: "config file '{file}': {reason}",
   },
+  OR7005: {
+    severity: 'error',
+    title: 'unusable compiled artifact',
+    message: "cannot use compiled artifact '{file}': {reason}",
+  },
   OR7101: {
     severity: 'error',
     title: 'malformed .npy file',
