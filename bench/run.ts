@@ -34,7 +34,7 @@ function machine(loadBefore: number, loadAfter: number): string {
   return [
     `${new Date().toISOString().slice(0, 10)}; ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${gib(totalmem())} RAM (${gib(freemem())} free)`,
     `${type()} ${release()}; Node ${process.version}; onnxruntime-node ${version('onnxruntime-node')}`,
-    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (1-minute; other jobs share this machine when it is above 0)`,
+    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (1-minute; the benchmark itself adds about 1, the rest is other jobs on this machine)`,
   ].join('; ');
 }
 
