@@ -6,7 +6,7 @@
  * A benchmark that prints a results block (`bench/results.ts`) gets its section in `bench/results.md`,
  * replaced on every run, headed by a description of the machine it ran on; other sections stay as they are.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,10 @@ function writeSection(bench: string, body: string): void {
     RESULTS,
     mergeResults(existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined, bench, body),
   );
+  // The repository's formatter also formats Markdown (aligned tables): keep `npm run lint` clean.
+  spawnSync(join(here, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', RESULTS], {
+    stdio: 'ignore',
+  });
 }
 
 let failed = 0;
