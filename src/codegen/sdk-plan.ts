@@ -100,11 +100,21 @@ function chainModel(manifest: Manifest, preferred: readonly string[]): string {
   return target.models[0];
 }
 
+/**
+ * The inputs the entry's model takes in another type than the caller gives (the manifest's `inputs` and
+ * parameter types; PonderNet's uniforms are float32): `feedTypes` lists every input, only these convert.
+ */
 function feedTypesOf(manifest: Manifest, modelFile: string): SdkEntry['feedTypes'] {
   const target = manifest.targets.find((t) => t.form === 'chain' && t.models[0] === modelFile);
+  const given = new Map<string, string>([
+    ...manifest.inputs.map((i) => [i.name, i.elementType] as const),
+    ...manifest.policy.parameters.map((p) => [p.input, p.elementType] as const),
+    ...(manifest.policy.uniformsInput ? [[manifest.policy.uniformsInput, 'float32'] as const] : []),
+  ]);
   const out: Record<string, 'int32' | 'float32'> = {};
   for (const [name, type] of Object.entries(target?.feedTypes ?? {}))
-    if (type === 'int32' || type === 'float32') out[name] = type;
+    if ((type === 'int32' || type === 'float32') && given.has(name) && given.get(name) !== type)
+      out[name] = type;
   return out;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateSdk, type SdkOptions } from '../codegen/index.js';
-import { ElementType, elementTypeName, type Model } from '../ir/index.js';
+import { ElementType, elementTypeName, importModel, type Model } from '../ir/index.js';
 import {
   FULL_DEPTH_INPUT,
   OUTPUT_NAMES,
@@ -60,15 +60,22 @@ function perExitDefault(
 
 const segmentFile = (k: number) => `segment-${k + 1}.onnx`;
 const fp16File = 'model.fp16.onnx';
-const webgpuFile = 'model.webgpu.onnx';
 
-/** The chain model legalized for WebGPU: its own file, feed types and expected host nodes. */
+/** One model of a target after its legalization: its own file when a pass changed it, and its placement. */
 export interface LegalizedModel {
+  readonly file: string;
   readonly bytes: Uint8Array;
   readonly model: Model;
+  /** Shape nodes onnxruntime keeps on the host by design (none once shape arithmetic is folded). */
   readonly hostNodes: readonly string[];
-  /** Whether every node that is not a host shape node is placed on the device. */
+  /** Whether every node is placed on the target's device (no OR6xxx warning, no host node). */
   readonly allOnDevice: boolean;
+}
+
+/** A target's legalized models: the chain form, and the segments for a segmented target. */
+export interface TargetModels {
+  readonly chain: LegalizedModel;
+  readonly segments?: readonly LegalizedModel[];
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
@@ -82,17 +89,26 @@ function tensorSpec(
 }
 
 /**
- * The graph inputs whose element type a target's model changed (WebGPU narrows int64 ids and parameters to
- * int32): the runtime and the SDK convert the caller's values to these.
+ * The element type of every graph input and output of a target's models, by name (segments included): what
+ * the runtime and the SDK feed (converting the caller's values, e.g. int64 ids to WebGPU's int32) and read.
  */
-function feedTypesOf(target: Model, reference: Model): Record<string, ManifestType> {
-  const types: Record<string, ManifestType> = {};
-  for (const v of target.graph.inputs) {
-    const before = reference.graph.inputs.find((r) => r.name === v.name)?.type?.elementType;
-    const after = v.type?.elementType;
-    if (after !== undefined && before !== undefined && after !== before) types[v.name] = manifestType(after);
+function ioTypesOf(models: readonly Model[]): {
+  feedTypes: Record<string, ManifestType>;
+  outputTypes: Record<string, ManifestType>;
+} {
+  const feedTypes: Record<string, ManifestType> = {};
+  const outputTypes: Record<string, ManifestType> = {};
+  for (const m of models) {
+    for (const v of m.graph.inputs) {
+      const type = v.type?.elementType;
+      if (type !== undefined && !m.graph.initializers.has(v.name)) feedTypes[v.name] ??= manifestType(type);
+    }
+    for (const v of m.graph.outputs) {
+      const type = v.type?.elementType;
+      if (type !== undefined) outputTypes[v.name] ??= manifestType(type);
+    }
   }
-  return types;
+  return { feedTypes, outputTypes };
 }
 
 /**
@@ -111,8 +127,8 @@ export function artifactFiles(options: {
   readonly statistics: Record<string, Record<string, number>>;
   /** The fp16 variant of the chain model (MatMul/Gemm in fp16), when a target asks for it. */
   readonly fp16?: Uint8Array;
-  /** The chain model legalized for WebGPU, when a webgpu chain target asks for it. */
-  readonly webgpu?: LegalizedModel;
+  /** Each non-CPU target's models after its legalization (`legalizeTargets`). */
+  readonly legalized?: Partial<Record<ArtifactTarget['target'], TargetModels>>;
   /** The segmented form's models, when a target asks for it. */
   readonly segments?: readonly SegmentModel[];
   /** The typed TypeScript SDK to generate beside the models (the `.ramp` file's `sdk` block). */
@@ -145,6 +161,31 @@ export function artifactFiles(options: {
     sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
   const modelFile = 'model.onnx';
   const decoder = decoderSpec(plan, model, options.layers);
+  // Every model file of the artifact, for the element types of its inputs and outputs.
+  const models = new Map<string, Model>([[modelFile, model]]);
+  const compiledFiles = new Set([
+    modelFile,
+    fp16File,
+    ...(options.segments ?? []).map((_, k) => segmentFile(k)),
+  ]);
+  const legalizedFiles: GeneratedFile[] = [];
+  for (const target of Object.values(options.legalized ?? {}))
+    for (const m of [target.chain, ...(target.segments ?? [])]) {
+      if (models.has(m.file)) continue;
+      models.set(m.file, m.model);
+      if (compiledFiles.has(m.file)) continue;
+      legalizedFiles.push({ path: m.file, contents: m.bytes });
+    }
+  const modelOf = (file: string): Model => {
+    let m = models.get(file);
+    if (!m) {
+      const k = options.segments?.findIndex((_, i) => segmentFile(i) === file) ?? -1;
+      const bytes = file === fp16File ? options.fp16 : options.segments?.[k]?.bytes;
+      m = importModel(bytes!).model!;
+      models.set(file, m);
+    }
+    return m;
+  };
   const manifest: Manifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
     compiler: COMPILER_ID,
@@ -183,35 +224,43 @@ export function artifactFiles(options: {
       .flatMap((t) =>
         t.form === 'segmented' && options.segments ? [t, { ...t, form: 'chain' as const }] : [t],
       )
-      .map((t) => ({
-        target: t.target,
-        form: t.form === 'segmented' && options.segments ? 'segmented' : 'chain',
-        precision: t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? 'fp16' : 'fp32',
-        ...(t.form === 'segmented' && options.segments
-          ? {
-              models: options.segments.map((_, k) => segmentFile(k)),
-              segments: options.segments.map((s, k) => ({
-                model: segmentFile(k),
-                exitLayer: s.exitLayer,
-                inputs: s.inputs,
-                outputs: s.outputs,
-                carried: s.carried,
-              })),
-            }
-          : t.target === 'webgpu' && options.webgpu
-            ? { models: [webgpuFile], feedTypes: feedTypesOf(options.webgpu.model, model) }
-            : {
-                models: [
-                  t.precision === 'fp16' && options.fp16 && t.form !== 'segmented' ? fp16File : modelFile,
-                ],
-              }),
-        executionProviders: EXECUTION_PROVIDERS[t.target],
-        sessionOptions: {},
-        placement:
-          t.target === 'webgpu' && options.webgpu && t.form !== 'segmented'
-            ? { allOnDevice: options.webgpu.allOnDevice, hostNodes: [...options.webgpu.hostNodes] }
-            : { allOnDevice: t.target === 'cpu', hostNodes: [] },
-      })),
+      .map((t): ArtifactTarget => {
+        const legalized = options.legalized?.[t.target];
+        const segmented = t.form === 'segmented' && options.segments !== undefined;
+        const fp16 = t.precision === 'fp16' && options.fp16 !== undefined && !segmented;
+        const chain = legalized?.chain;
+        const files = segmented
+          ? options.segments!.map((_, k) => legalized?.segments?.[k]?.file ?? segmentFile(k))
+          : [chain?.file ?? (fp16 ? fp16File : modelFile)];
+        const placed = segmented ? (legalized?.segments ?? []) : chain ? [chain] : [];
+        return {
+          target: t.target,
+          form: segmented ? 'segmented' : 'chain',
+          precision: fp16 ? 'fp16' : 'fp32',
+          models: files,
+          ...(segmented
+            ? {
+                segments: options.segments!.map((s, k) => ({
+                  model: files[k]!,
+                  exitLayer: s.exitLayer,
+                  inputs: s.inputs,
+                  outputs: s.outputs,
+                  carried: s.carried,
+                })),
+              }
+            : {}),
+          executionProviders: EXECUTION_PROVIDERS[t.target],
+          sessionOptions: {},
+          ...ioTypesOf(files.map(modelOf)),
+          placement:
+            t.target === 'cpu' || placed.length === 0
+              ? { allOnDevice: t.target === 'cpu', hostNodes: [] }
+              : {
+                  allOnDevice: placed.every((m) => m.allOnDevice),
+                  hostNodes: [...new Set(placed.flatMap((m) => m.hostNodes))].sort(),
+                },
+        };
+      }),
     sources,
     ...(decoder ? { decoder } : {}),
   };
@@ -237,8 +286,8 @@ export function artifactFiles(options: {
   return [
     { path: modelFile, contents: options.bytes },
     ...(options.fp16 ? [{ path: fp16File, contents: options.fp16 }] : []),
-    ...(options.webgpu ? [{ path: webgpuFile, contents: options.webgpu.bytes }] : []),
     ...(options.segments ?? []).map((s, k) => ({ path: segmentFile(k), contents: s.bytes })),
+    ...legalizedFiles,
     { path: 'manifest.json', contents: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'report.md', contents: report },
     ...(options.sdk ? generateSdk(manifest, options.sdk) : []),

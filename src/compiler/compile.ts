@@ -8,9 +8,9 @@ import type { CheckedModel } from '../parser/ast.js';
 import { convertFp16 } from '../passes/convert-fp16.js';
 import { type PipelineOptions, runChainPipeline } from '../passes/pipeline.js';
 import { type SegmentModel, splitSegments } from '../passes/split-segments.js';
-import { legalizeForTarget, loadBuiltinProfile } from '../targets/index.js';
-import { artifactFiles, type GeneratedFile, type LegalizedModel, type TargetRequest } from './artifact.js';
+import { artifactFiles, type GeneratedFile, type TargetRequest } from './artifact.js';
 import { loadRamp } from './front-end.js';
+import { legalizeTargets } from './legalize-targets.js';
 import { planFromModel } from './plan-from-ast.js';
 
 export interface CompileOptions {
@@ -93,27 +93,6 @@ async function compileModel(
         }))
       : [{ target: 'cpu' as const, form: 'chain' as const, precision: 'fp32' as const }];
   const targets = declared.filter((t) => !options.targets || options.targets.includes(t.target));
-  let webgpu: LegalizedModel | undefined;
-  const webgpuTargets = model.targets.filter(
-    (t) => t.name === 'webgpu' && (!options.targets || options.targets.includes('webgpu')),
-  );
-  for (const t of webgpuTargets)
-    if (t.form?.value === 'segmented')
-      diagnostics.push(diagnostic('OR5007', { target: t.name }, { span: t.loc }));
-  if (webgpuTargets.some((t) => t.form?.value !== 'segmented')) {
-    // Legalize a fresh copy: the CPU model stays byte for byte what the passes produced.
-    const copy = importModel(pipeline.bytes, plan.backbone).model!;
-    const legalized = legalizeForTarget(copy, await loadBuiltinProfile('webgpu-native'), plan.backbone);
-    const span = webgpuTargets[0]!.loc;
-    diagnostics.push(...legalized.diagnostics.map((d) => (d.span ? d : { ...d, span })));
-    if (hasErrors(legalized.diagnostics)) return undefined;
-    webgpu = {
-      bytes: writeModel(copy),
-      model: copy,
-      hostNodes: legalized.hostNodes,
-      allOnDevice: legalized.diagnostics.length === 0,
-    };
-  }
   let fp16: Uint8Array | undefined;
   if (targets.some((t) => t.precision === 'fp16')) {
     // Convert a fresh copy: the fp32 chain model stays as it is for the other targets.
@@ -125,10 +104,24 @@ async function compileModel(
     fp16 = writeModel(copy);
   }
   let segments: SegmentModel[] | undefined;
+  let unsplit: Uint8Array | undefined;
   if (targets.some((t) => t.form === 'segmented')) {
     const flat = await runChainPipeline(plan, { stopAfter: 'insert-policy' });
+    unsplit = flat.bytes;
     if (flat.model && flat.hiddenInput) segments = splitSegments(flat.model, flat.exits, flat.hiddenInput);
   }
+  // Each target's artifact is the compiled model after that target's legalization passes.
+  const legalized = await legalizeTargets({
+    targets,
+    spans: new Map(model.targets.map((t) => [t.name, t.loc])),
+    backbone: plan.backbone,
+    chain: { bytes: pipeline.bytes, file: 'model.onnx' },
+    ...(fp16 ? { fp16: { bytes: fp16, file: 'model.fp16.onnx' } } : {}),
+    ...(segments ? { segments: segments.map((s, k) => ({ ...s, file: `segment-${k + 1}.onnx` })) } : {}),
+    ...(unsplit ? { unsplit } : {}),
+    diagnostics,
+  });
+  if (!legalized) return undefined;
   const directory = resolve(options.outDir, plan.name);
   const files = artifactFiles({
     plan,
@@ -141,7 +134,7 @@ async function compileModel(
     statistics: pipeline.statistics,
     ...(segments ? { segments } : {}),
     ...(fp16 ? { fp16 } : {}),
-    ...(webgpu ? { webgpu } : {}),
+    legalized,
     ...(model.sdk
       ? {
           sdk: {

@@ -41,7 +41,12 @@ export {
   Value,
 } from './graph.js';
 export { type ImportOptions, importModel, readModel } from './import.js';
-export { type InferShapesOptions, type InferShapesResult, inferShapes } from './infer-shapes.js';
+export {
+  type InferShapesOptions,
+  type InferShapesResult,
+  inferShapes,
+  type KnownInts,
+} from './infer-shapes.js';
 export {
   formatInspectReport,
   type InspectedLayer,

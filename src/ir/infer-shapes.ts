@@ -15,7 +15,7 @@ import { type Dim, ElementType, type TensorType } from './types.js';
  */
 
 /** A small integer tensor whose elements are known (each a number, a symbolic dim, or unknown). */
-interface KnownInts {
+export interface KnownInts {
   readonly shape: readonly number[];
   readonly data: readonly Dim[];
 }
@@ -28,6 +28,13 @@ export interface InferShapesOptions {
   readonly file?: string;
   /** The default-domain opset (decides attribute-vs-input forms such as Unsqueeze axes); default 17. */
   readonly opset?: number;
+  /**
+   * An If branch output that is an empty placeholder (a zero-element constant, possibly through Identity)
+   * stands for a value nothing reads when that branch runs: the If output takes the other branch's type.
+   * This is the contract of the compiler's conditional segments (`make-conditional`), whose skip branches
+   * give such placeholders; without it their outputs lose their shapes.
+   */
+  readonly deadPlaceholders?: boolean;
 }
 
 export interface InferShapesResult {
@@ -35,6 +42,11 @@ export interface InferShapesResult {
   readonly updated: number;
   /** OR4015 warnings, one per op type inference does not know. */
   readonly diagnostics: Diagnostic[];
+  /**
+   * The small integer values inference tracked (initializers and the shape computations built on them):
+   * what target legalization folds into constants.
+   */
+  readonly values: ReadonlyMap<Value, KnownInts>;
 }
 
 type Out = (TensorType | undefined)[];
@@ -44,7 +56,10 @@ class Inference {
   readonly unknownOps = new Map<string, Node>();
   updated = 0;
 
-  constructor(readonly opset: number) {}
+  constructor(
+    readonly opset: number,
+    readonly deadPlaceholders = false,
+  ) {}
 
   /** What a value holds, when it is a small integer constant or a tracked shape computation. */
   ints(v: Value | undefined): KnownInts | undefined {
@@ -628,6 +643,17 @@ const range: Rule = (node, inf) => {
   return [tensor(elementType, [length])];
 };
 
+/** A zero-element constant (initializer in any enclosing scope), directly or through one Identity. */
+function isEmptyPlaceholder(value: Value | undefined): boolean {
+  const v = value?.producer?.op === 'Identity' ? value.producer.inputs[0] : value;
+  if (!v || v.producer) return false;
+  for (let g: Graph | undefined = v.graph; g; g = g.parent) {
+    const init = g.initializers.get(v.name);
+    if (init?.value === v) return (init.tensor.dims ?? []).some((d) => Number(d) === 0);
+  }
+  return false;
+}
+
 const ifRule: Rule = (node, inf) => {
   const branches = node.subgraphs();
   for (const g of branches) inf.graph(g);
@@ -636,6 +662,8 @@ const ifRule: Rule = (node, inf) => {
   return node.outputs.map((_, k) => {
     const t1 = a[k]?.type;
     const t2 = b[k]?.type;
+    if (inf.deadPlaceholders && isEmptyPlaceholder(a[k])) return t2;
+    if (inf.deadPlaceholders && isEmptyPlaceholder(b[k])) return t1;
     if (!t1 || !t2) return t1 ?? t2;
     if (!t1.shape || !t2.shape || t1.shape.length !== t2.shape.length)
       return tensor(t1.elementType, undefined);
@@ -966,7 +994,7 @@ const CONTRIB_RULES: Readonly<Record<string, Rule>> = {
  * does not know keep what the model declared, and each such op type gets one OR4015 warning.
  */
 export function inferShapes(graph: Graph, options: InferShapesOptions = {}): InferShapesResult {
-  const inf = new Inference(options.opset ?? 17);
+  const inf = new Inference(options.opset ?? 17, options.deadPlaceholders ?? false);
   // Subgraphs see the main graph's tracked values (captures of shape vectors and constants).
   for (let g: Graph | undefined = graph.parent; g; g = g.parent) inf.seedInitializers(g);
   inf.graph(graph);
@@ -978,5 +1006,5 @@ export function inferShapes(graph: Graph, options: InferShapesOptions = {}): Inf
       { graph: { file, node: node.name } },
     ),
   );
-  return { updated: inf.updated, diagnostics };
+  return { updated: inf.updated, diagnostics, values: inf.known };
 }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ArtifactTarget, DecoderSpec, Manifest } from './manifest.js';
-import { type LoadOptions, openChainSession, parameterFeed } from './node-session.js';
+import { feedFor, type LoadOptions, openChainSession, parameterFeed } from './node-session.js';
 
 export interface SamplingOptions {
   /** Softmax temperature (> 0); 1 samples from the model's distribution. */
@@ -143,6 +143,8 @@ export class DecoderModel {
       }
       for (const spec of this.manifest.policy.parameters)
         feeds[spec.input] = parameterFeed(spec, options.params?.[spec.name] ?? spec.default);
+      // In the loaded target's types (WebGPU: int32 ids and mask).
+      for (const [name, tensor] of Object.entries(feeds)) feeds[name] = feedFor(this.target, name, tensor);
       const started = performance.now();
       const out = await this.session.run(feeds);
       const wallMs = performance.now() - started;
@@ -153,7 +155,7 @@ export class DecoderModel {
       yield {
         token,
         position,
-        exitLayer: Number((out[this.manifest.outputs.exitLayer.name]!.data as BigInt64Array)[0]),
+        exitLayer: Number((out[this.manifest.outputs.exitLayer.name]!.data as ArrayLike<bigint | number>)[0]),
         confidence: (out[this.manifest.outputs.confidence.name]!.data as Float32Array)[0]!,
         wallMs,
       };

@@ -52,10 +52,14 @@ export interface ArtifactTarget {
   readonly executionProviders: readonly string[];
   readonly sessionOptions: Readonly<Record<string, unknown>>;
   /**
-   * Graph inputs (data and parameters) this target's model takes in another element type than the manifest
-   * states (WebGPU: int64 → int32); callers keep passing the manifest's types and the runtime converts.
+   * The element type of every graph input of this target's model(s), by name (data inputs, parameters,
+   * caches, and for the segmented form the values segments hand on). It can differ from the types the
+   * manifest states for callers (`inputs`, parameters): WebGPU's model takes int64 ids and parameters as
+   * int32. Callers keep passing the manifest's types; the runtime and the SDK convert to these.
    */
   readonly feedTypes?: Readonly<Record<string, ElementType>>;
+  /** The element type of every graph output of this target's model(s), by name. */
+  readonly outputTypes?: Readonly<Record<string, ElementType>>;
   /** Expected placement: `all-on-device`, or the nodes the compiler knows will run elsewhere. */
   readonly placement: { readonly allOnDevice: boolean; readonly hostNodes: readonly string[] };
 }

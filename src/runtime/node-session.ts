@@ -13,6 +13,11 @@ export interface LoadOptions {
   readonly intraOpNumThreads?: number;
   /** Extra session config entries, e.g. `{ 'session.disable_cpu_ep_fallback': '1' }`. */
   readonly sessionConfig?: Readonly<Record<string, string>>;
+  /**
+   * Profile the session: onnxruntime writes `<prefix>_<time>.json` when the model is released, one event
+   * per node run with the execution provider that ran it (how tests prove placement).
+   */
+  readonly profilePrefix?: string;
 }
 
 export interface RunOptions {
@@ -77,6 +82,11 @@ export function asFeedType(tensor: ort.Tensor, type: string | undefined): ort.Te
   }
 }
 
+/** `tensor` as the loaded target's model takes input `name` (its `feedTypes`; unchanged when not listed). */
+export function feedFor(target: ArtifactTarget, name: string, tensor: ort.Tensor): ort.Tensor {
+  return asFeedType(tensor, target.feedTypes?.[name]);
+}
+
 /** The feed for a policy parameter: a scalar, or a vector for per-exit parameters. */
 export function parameterFeed(spec: ParameterSpec, value: number | readonly number[]): ort.Tensor {
   // A per-exit parameter (its default is a vector) takes one value per exit; a single number applies to all.
@@ -122,6 +132,7 @@ export async function openChainSession(
     logSeverityLevel: 3,
     ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
     ...(options.sessionConfig ? { extra: { session: options.sessionConfig } } : {}),
+    ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
   } as ort.InferenceSession.SessionOptions);
   return { manifest, target, session };
 }
@@ -146,24 +157,27 @@ export class CompiledModel {
 
   async run(inputs: Readonly<Record<string, HostTensor>>, options: RunOptions = {}): Promise<ExitOutputs> {
     const feeds: Record<string, ort.Tensor> = {};
-    const types = this.target.feedTypes ?? {};
     for (const spec of this.manifest.inputs) {
       const tensor = inputs[spec.name];
       if (!tensor) throw new Error(`missing input '${spec.name}'`);
-      feeds[spec.name] = asFeedType(toOrtTensor(tensor), types[spec.name]);
+      feeds[spec.name] = feedFor(this.target, spec.name, toOrtTensor(tensor));
     }
     // Parameters are plain graph inputs (onnxruntime's JS bindings cannot override initializer defaults),
     // so every call feeds them: the caller's value, else the manifest's default.
     for (const spec of this.manifest.policy.parameters) {
       const feed = parameterFeed(spec, options.params?.[spec.name] ?? spec.default);
-      feeds[spec.input] = asFeedType(feed, types[spec.input]);
+      feeds[spec.input] = feedFor(this.target, spec.input, feed);
     }
     const uniformsInput = this.manifest.policy.uniformsInput;
     if (uniformsInput) {
       const batch = Number(Object.values(feeds)[0]?.dims[0] ?? 1);
       const exits = this.manifest.exits.length;
       const values = options.uniforms ?? uniformNumbers(batch * exits, options.seed ?? this.calls);
-      feeds[uniformsInput] = new ort.Tensor('float32', values, [batch, exits]);
+      feeds[uniformsInput] = feedFor(
+        this.target,
+        uniformsInput,
+        new ort.Tensor('float32', values, [batch, exits]),
+      );
     }
     this.calls += 1;
     const started = performance.now();
@@ -173,7 +187,8 @@ export class CompiledModel {
     const logitsTensor = out[names.logits.name]!;
     const [batch = 0, classes = 0] = logitsTensor.dims;
     const logits = logitsTensor.data as Float32Array;
-    const exitRaw = out[names.exitLayer.name]!.data as BigInt64Array;
+    // int64 as compiled; a target's model may give another integer type (`outputTypes`).
+    const exitRaw = out[names.exitLayer.name]!.data as ArrayLike<bigint | number>;
     const exitLayer = Int32Array.from(exitRaw, (v) => Number(v));
     const confidence = out[names.confidence.name]!.data as Float32Array;
     const telemetry: CallTelemetry = {

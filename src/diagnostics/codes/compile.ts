@@ -27,12 +27,6 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'wrong number of per-exit values',
     message: 'this policy has {exits} exits, but {given} values are given (one per exit, in exit order)',
   },
-  OR5007: {
-    severity: 'warning',
-    title: 'segmented WebGPU artifact not legalized',
-    message:
-      "target '{target}' in the segmented form gets the CPU segment models: WebGPU legalization (int64/float64 narrowing, shape folding; src/targets/legalize) is applied to the chain form only, so some nodes run on the CPU",
-  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',

@@ -1,11 +1,13 @@
 import type { Diagnostic } from '../../diagnostics/index.js';
-import { type Model, verifyModel } from '../../ir/index.js';
+import { allGraphs, type Model, type Value, verifyModel } from '../../ir/index.js';
+import type { ElementType } from '../element-types.js';
 import { normalizeDomain, ONNX_DOMAIN } from '../onnx-versions.js';
 import type { TargetProfile } from '../profile.js';
 import { adaptOpset } from './adapt-opset.js';
 import { constantsToInitializers } from './constants-to-initializers.js';
 import { decomposeArgMax } from './decompose-argmax.js';
 import { foldShapeRanges } from './fold-shape-ranges.js';
+import { foldShapeValues } from './fold-shape-values.js';
 import { removeDeadNodes, removeUnreadInitializers } from './graph-edit.js';
 import type { LegalizePass } from './legalize-pass.js';
 import { narrowFloat64 } from './narrow-float64.js';
@@ -18,24 +20,32 @@ export { inferElementTypes } from './element-types.js';
 export type { LegalizePass } from './legalize-pass.js';
 export { checkModelPlacement, devicePlacement, hostShapeNodes, opNodes } from './placement.js';
 
-/** The element types `profile` registers for `op`'s type parameter `param` (empty if no kernel). */
-function registered(profile: TargetProfile, op: string, param: string): readonly string[] {
-  return profile.operators.kernels
-    .filter((k) => k.op === op && normalizeDomain(k.domain) === ONNX_DOMAIN)
-    .flatMap((k) => k.types[param] ?? []);
+/**
+ * Whether `profile` has a kernel for `op` taking `type` for its type parameter `param`. A kernel whose table
+ * lists no types for the parameter (a table transcribed with version ranges only) takes any type.
+ */
+function supports(profile: TargetProfile, op: string, param: string, type: ElementType): boolean {
+  return profile.operators.kernels.some(
+    (k) =>
+      k.op === op &&
+      normalizeDomain(k.domain) === ONNX_DOMAIN &&
+      (k.types[param] === undefined || k.types[param]!.includes(type)),
+  );
 }
 
 /** Each pass with the profile gap that calls for it; the order matters (see `legalizeForTarget`). */
 const LEGALIZATIONS: readonly { pass: LegalizePass; needed(profile: TargetProfile): boolean }[] = [
   { pass: constantsToInitializers, needed: () => true },
-  { pass: foldShapeRanges, needed: (p) => !registered(p, 'Range', 'T').includes('int64') },
-  { pass: decomposeArgMax, needed: (p) => !registered(p, 'Cast', 'T1').includes('int64') },
-  { pass: decomposeLogSoftmax, needed: (p) => !registered(p, 'LogSoftmax', 'T').includes('float32') },
-  { pass: orToAndNot, needed: (p) => registered(p, 'Or', 'T').length === 0 },
-  { pass: narrowInt64, needed: (p) => !registered(p, 'Add', 'T').includes('int64') },
-  { pass: narrowFloat64, needed: (p) => !registered(p, 'Add', 'T').includes('float64') },
-  { pass: integerAbs, needed: (p) => !registered(p, 'Abs', 'T').includes('int32') },
-  { pass: carryBoolAsInt32, needed: (p) => !registered(p, 'If', 'V').includes('bool') },
+  { pass: foldShapeRanges, needed: (p) => !supports(p, 'Range', 'T', 'int64') },
+  // Shape arithmetic (int64 by definition) is host work unless the device takes int64: fold what is known.
+  { pass: foldShapeValues, needed: (p) => !supports(p, 'Gather', 'T', 'int64') },
+  { pass: decomposeArgMax, needed: (p) => !supports(p, 'Cast', 'T1', 'int64') },
+  { pass: decomposeLogSoftmax, needed: (p) => !supports(p, 'LogSoftmax', 'T', 'float32') },
+  { pass: orToAndNot, needed: (p) => !supports(p, 'Or', 'T', 'bool') },
+  { pass: narrowInt64, needed: (p) => !supports(p, 'Add', 'T', 'int64') },
+  { pass: narrowFloat64, needed: (p) => !supports(p, 'Add', 'T', 'float64') },
+  { pass: integerAbs, needed: (p) => !supports(p, 'Abs', 'T', 'int32') },
+  { pass: carryBoolAsInt32, needed: (p) => !supports(p, 'If', 'V', 'bool') },
 ];
 
 export interface LegalizeResult {
@@ -58,6 +68,7 @@ export function legalizeForTarget(model: Model, profile: TargetProfile, file = '
   const diagnostics: Diagnostic[] = [];
   const statistics: Record<string, Record<string, number>> = {};
   const passes: string[] = [];
+  const outputNames = model.graph.outputs.map((v) => v.name);
   // First the profile's opset (the kernel tables below are stated for it).
   if (model.opset('') !== undefined && model.opset('') !== profile.opset) {
     const problems = adaptOpset(model, profile.opset, file);
@@ -74,9 +85,40 @@ export function legalizeForTarget(model: Model, profile: TargetProfile, file = '
   statistics.cleanup = {
     'dead-nodes': removeDeadNodes(model),
     'unread-initializers': removeUnreadInitializers(model),
+    'outputs-renamed': keepOutputNames(model, outputNames),
   };
   diagnostics.push(...verifyModel(model, `${file} (after legalization)`));
   const placement = devicePlacement(model, profile, file);
   diagnostics.push(...placement.diagnostics);
   return { diagnostics, passes, statistics, hostNodes: placement.hostNodes };
+}
+
+/**
+ * Gives the graph outputs back the names they had before legalization: a rewrite that replaces a value
+ * (ArgMax, Or, ...) makes its replacement the graph output, but callers (a segmented model's runtime, the
+ * manifest) find outputs by name. The replaced value is gone by now, so its name is free; an internal value
+ * that still holds it is renamed first. Returns how many outputs were renamed.
+ */
+function keepOutputNames(model: Model, names: readonly string[]): number {
+  let renamed = 0;
+  for (const [k, v] of model.graph.outputs.entries()) {
+    const name = names[k];
+    if (name === undefined || v.name === name) continue;
+    const holder = valueNamed(model, name);
+    if (holder && (model.graph.inputs.includes(holder) || holder.graph.initializers.has(name))) continue;
+    if (holder) holder.name = `${name}/legalized`;
+    v.name = name;
+    renamed++;
+  }
+  return renamed;
+}
+
+function valueNamed(model: Model, name: string): Value | undefined {
+  for (const graph of allGraphs(model.graph)) {
+    for (const v of graph.inputs) if (v.name === name) return v;
+    const init = graph.initializers.get(name);
+    if (init) return init.value;
+    for (const node of graph.nodes) for (const v of node.outputs) if (v.name === name) return v;
+  }
+  return undefined;
 }
