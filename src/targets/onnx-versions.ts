@@ -15,6 +15,7 @@ export const MICROSOFT_DOMAIN = 'com.microsoft';
 /** ai.onnx operator → ascending since-versions. */
 const ONNX_OPERATOR_VERSIONS: Readonly<Record<string, readonly number[]>> = {
   Abs: [1, 6, 13],
+  Acos: [7, 22],
   Add: [1, 6, 7, 13, 14],
   And: [1, 7],
   ArgMax: [1, 11, 12, 13],
