@@ -8,14 +8,19 @@
  * The operators: the encoder's first GELU `Erf` replaced by `Acos` (the CUDA EP registers no Acos:
  * OperatorKernels.md, CUDAExecutionProvider, commit 001d12d) or by `Sign` (no WebGPU kernel: a one-node
  * Sign model is refused on the WebGPU EP with fallback disabled, as the test below shows again).
+ *
+ * And every example passes the cuda check in fp32 and fp16 (a check against the profile's table, which
+ * comes from onnxruntime's OperatorKernels.md: no CUDA EP runs on this machine).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
+import { formatDiagnostics } from '../../src/diagnostics/index.js';
 import { importModel, writeModel } from '../../src/ir/index.js';
+import type { Manifest } from '../../src/runtime/manifest.js';
 import { legalizeForTarget, loadBuiltinProfile } from '../../src/targets/index.js';
 import { fixturePath } from '../support/encoder-fixture.js';
 import { useSwiftShaderVulkan } from '../support/webgpu/vulkan.js';
@@ -101,4 +106,28 @@ describe('the WebGPU EP on the model the compiler refused', () => {
     const loose = await ort.InferenceSession.create(webgpu, options(false));
     await loose.release();
   }, 120_000);
+});
+
+const EXAMPLES_DIR = join(import.meta.dirname, '../../dsl/examples');
+
+describe.each(
+  readdirSync(EXAMPLES_DIR)
+    .filter((f) => f.endsWith('.ramp'))
+    .sort(),
+)('%s for cuda (the profile check; no CUDA EP runs here)', (file) => {
+  it.each(['fp32', 'fp16'])('passes the cuda placement check in %s', async (precision) => {
+    const path = join(EXAMPLES_DIR, file);
+    const source = readFileSync(path, 'utf8')
+      .replace(/^ {2}target .*$\n/gm, '')
+      .replace(/\n}\n?$/, `\n  target cuda { precision: ${precision} }\n}\n`);
+    const result = await compile({ file: path, source, outDir: join(out, 'cuda'), dryRun: true });
+    expect(result.diagnostics, formatDiagnostics(result.diagnostics)).toEqual([]);
+    const manifest = JSON.parse(
+      result.artifacts[0]!.files.find((f) => f.path === 'manifest.json')!.contents as string,
+    ) as Manifest;
+    const target = manifest.targets.find((t) => t.target === 'cuda')!;
+    // Nothing the cuda profile lacks: its artifact is the compiled model itself (fp16 converted or not).
+    expect(target.models).toEqual([precision === 'fp16' ? 'model.fp16.onnx' : 'model.onnx']);
+    expect(target.placement).toEqual({ allOnDevice: true, hostNodes: [] });
+  });
 });
