@@ -76,6 +76,8 @@ export interface LegalizedModel {
 export interface TargetModels {
   readonly chain: LegalizedModel;
   readonly segments?: readonly LegalizedModel[];
+  /** The session options the placement was checked for (the profile's, e.g. CPU fallback disabled). */
+  readonly sessionOptions?: Readonly<Record<string, unknown>>;
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
@@ -250,7 +252,7 @@ export function artifactFiles(options: {
               }
             : {}),
           executionProviders: EXECUTION_PROVIDERS[t.target],
-          sessionOptions: {},
+          sessionOptions: legalized?.sessionOptions ?? {},
           ...ioTypesOf(files.map(modelOf)),
           placement:
             t.target === 'cpu' || placed.length === 0

@@ -119,7 +119,13 @@ export async function legalizeTargets(options: {
       failed = true;
       continue;
     }
-    out[t.target] = { chain, ...(segments ? { segments: segments as LegalizedModel[] } : {}) };
+    const extra = profile.sessionOptions.extra;
+    out[t.target] = {
+      chain,
+      ...(segments ? { segments: segments as LegalizedModel[] } : {}),
+      // The EP options the placement holds for (CPU fallback disabled): a fallback then fails the load.
+      ...(extra ? { sessionOptions: { extra } } : {}),
+    };
   }
   return failed ? undefined : out;
 }

@@ -50,6 +50,12 @@ export interface ArtifactTarget {
   /** Segmented form: the wiring of each segment model, in order. */
   readonly segments?: readonly SegmentSpec[];
   readonly executionProviders: readonly string[];
+  /**
+   * onnxruntime session options the expected placement holds for, from the target's profile (cuda and
+   * webgpu: `{ extra: { session: { disable_cpu_ep_fallback: '1' } } }`, so a node off the device fails the
+   * load instead of running on the CPU). The runtime does not apply them by itself: pass
+   * `LoadOptions.sessionConfig` to.
+   */
   readonly sessionOptions: Readonly<Record<string, unknown>>;
   /**
    * The element type of every graph input of this target's model(s), by name (data inputs, parameters,

@@ -129,5 +129,6 @@ describe.each(
     // Nothing the cuda profile lacks: its artifact is the compiled model itself (fp16 converted or not).
     expect(target.models).toEqual([precision === 'fp16' ? 'model.fp16.onnx' : 'model.onnx']);
     expect(target.placement).toEqual({ allOnDevice: true, hostNodes: [] });
+    expect(target.sessionOptions).toEqual({ extra: { session: { disable_cpu_ep_fallback: '1' } } });
   });
 });

@@ -107,6 +107,7 @@ describe.each(examples)('%s compiled for webgpu', (file) => {
     expect(targets.length).toBeGreaterThan(0);
     for (const t of targets) {
       expect(t.placement).toEqual({ allOnDevice: true, hostNodes: [] });
+      expect(t.sessionOptions).toEqual({ extra: { session: { disable_cpu_ep_fallback: '1' } } });
       expect(t.models.every((m) => m.includes('.webgpu.'))).toBe(true);
       // int64 ids reach the WebGPU model as int32; the manifest records what each input takes.
       expect(t.feedTypes?.input_ids).toBe('int32');
