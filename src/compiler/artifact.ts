@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { generateSdk, type SdkOptions } from '../codegen/index.js';
 import { ElementType, elementTypeName, importModel, type Model } from '../ir/index.js';
@@ -80,7 +80,18 @@ export interface TargetModels {
   readonly sessionOptions?: Readonly<Record<string, unknown>>;
 }
 
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+/** A file's sha256, read in chunks: backbones can be larger than we want to hold twice. */
+function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1 << 22);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
 
 function tensorSpec(
   name: string,
@@ -154,13 +165,13 @@ export function artifactFiles(options: {
   };
   const base = join(options.rampFile, '..');
   const sources: Record<string, string> = {
-    [relative(base, options.rampFile) || options.rampFile]: sha256(readFileSync(options.rampFile)),
-    [relative(base, plan.backbone)]: sha256(readFileSync(plan.backbone)),
+    [relative(base, options.rampFile) || options.rampFile]: sha256File(options.rampFile),
+    [relative(base, plan.backbone)]: sha256File(plan.backbone),
   };
   if (plan.head.kind === 'weights' && plan.head.weightsFile)
-    sources[relative(base, plan.head.weightsFile)] = sha256(readFileSync(plan.head.weightsFile));
+    sources[relative(base, plan.head.weightsFile)] = sha256File(plan.head.weightsFile);
   if (plan.policy.weightsFile)
-    sources[relative(base, plan.policy.weightsFile)] = sha256(readFileSync(plan.policy.weightsFile));
+    sources[relative(base, plan.policy.weightsFile)] = sha256File(plan.policy.weightsFile);
   const modelFile = 'model.onnx';
   const decoder = decoderSpec(plan, model, options.layers);
   // Every model file of the artifact, for the element types of its inputs and outputs.

@@ -1,8 +1,15 @@
 import { resolve } from 'node:path';
 import { defaultClassName } from '../codegen/index.js';
 import { type Diagnostic, diagnostic, hasErrors } from '../diagnostics/index.js';
-import { isSamePath, writeFileAtomic } from '../io/index.js';
-import { importModel, verifyModel, writeModel } from '../ir/index.js';
+import { copyFileAtomic, isSamePath, writeFileAtomic } from '../io/index.js';
+import {
+  allGraphs,
+  type ExternalFile,
+  externalFilesOf,
+  importModel,
+  verifyModel,
+  writeModel,
+} from '../ir/index.js';
 import type { LinkedModel } from '../link/index.js';
 import type { CheckedModel } from '../parser/ast.js';
 import { convertFp16 } from '../passes/convert-fp16.js';
@@ -36,6 +43,11 @@ export interface CompiledArtifact {
   readonly name: string;
   readonly directory: string;
   readonly files: readonly GeneratedFile[];
+  /**
+   * The backbone's external-data files the compiled models still read (by the same relative locations):
+   * copied into the artifact directory as they are, so the artifact is self-contained.
+   */
+  readonly weightFiles: readonly ExternalFile[];
   /** Absolute paths of the files it was built from: the `.ramp` file, the backbone, weights (what `--watch` watches). */
   readonly inputs: readonly string[];
 }
@@ -144,15 +156,18 @@ async function compileModel(
         }
       : {}),
   });
-  const protectedPaths = inputsOf(model, options.file);
-  for (const f of files) {
+  const weightFiles = externalFilesOf(
+    [...allGraphs(pipeline.model.graph)].flatMap((g) => [...g.initializers.values()]),
+  );
+  const protectedPaths = [...inputsOf(model, options.file), ...weightFiles.map((w) => w.path)];
+  for (const f of [...files, ...weightFiles.map((w) => ({ path: w.location }))]) {
     const path = resolve(directory, f.path);
     if (isSamePath(path, protectedPaths)) {
       diagnostics.push(diagnostic('OR7002', { file: path }, { span: model.name.loc }));
       return undefined;
     }
   }
-  return { name: plan.name, directory, files, inputs: protectedPaths.map((p) => resolve(p)) };
+  return { name: plan.name, directory, files, weightFiles, inputs: protectedPaths.map((p) => resolve(p)) };
 }
 
 /**
@@ -168,8 +183,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   }
   if (hasErrors(diagnostics)) return { diagnostics, artifacts: [] };
   if (!options.dryRun) {
-    for (const a of artifacts)
+    for (const a of artifacts) {
+      // Weights first: a model file never appears before the side files it reads.
+      for (const w of a.weightFiles) await copyFileAtomic(w.path, resolve(a.directory, w.location));
       for (const f of a.files) await writeFileAtomic(resolve(a.directory, f.path), f.contents);
+    }
   }
   return { diagnostics, artifacts };
 }

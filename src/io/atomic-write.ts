@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /**
@@ -28,4 +29,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 export function isSamePath(candidate: string, protectedPaths: readonly string[]): boolean {
   const target = resolve(candidate);
   return protectedPaths.some((p) => resolve(p) === target);
+}
+
+/**
+ * Copies a file atomically (temporary sibling, flushed, renamed over the target). Where the file system can
+ * share blocks (reflink), the copy is instant and takes no space; elsewhere the bytes are copied.
+ */
+export async function copyFileAtomic(source: string, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.offramp-tmp`);
+  try {
+    await copyFile(source, temporary, constants.COPYFILE_FICLONE);
+    const handle = await open(temporary, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

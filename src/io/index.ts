@@ -1,4 +1,4 @@
-export { isSamePath, writeFileAtomic } from './atomic-write.js';
+export { copyFileAtomic, isSamePath, writeFileAtomic } from './atomic-write.js';
 export {
   encodeNpy,
   type NpyArray,

@@ -119,3 +119,23 @@ export function relativeInside(directory: string, path: string): string | undefi
   const target = resolve(path);
   return target.startsWith(base) ? target.slice(base.length).split(sep).join('/') : undefined;
 }
+
+/** A file a model's external tensors read: its `location` as written, and where it lies. */
+export interface ExternalFile {
+  readonly location: string;
+  readonly path: string;
+}
+
+/**
+ * The distinct files a model's external tensors (in every subgraph) read, sorted by location. A model
+ * written elsewhere with the same locations needs these files at the same relative paths beside it.
+ */
+export function externalFilesOf(initializers: Iterable<Initializer>): ExternalFile[] {
+  const byLocation = new Map<string, ExternalFile>();
+  for (const init of initializers)
+    if (init.external)
+      byLocation.set(init.external.location, { location: init.external.location, path: init.external.path });
+  return [...byLocation.values()].sort((a, b) =>
+    a.location < b.location ? -1 : a.location > b.location ? 1 : 0,
+  );
+}

@@ -19,6 +19,8 @@ export {
   writeModel,
 } from './export.js';
 export {
+  type ExternalFile,
+  externalFilesOf,
   impliedByteLength,
   initializerBytes,
   isExternal,

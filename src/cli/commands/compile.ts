@@ -21,7 +21,7 @@ function report(result: CompileResult, options: CompileCommandOptions): number {
   const artifacts = result.artifacts.map((a) => ({
     name: a.name,
     directory: a.directory,
-    files: a.files.map((f) => f.path),
+    files: [...a.weightFiles.map((w) => w.location), ...a.files.map((f) => f.path)],
   }));
   if (options.json) printJson('compile', result.diagnostics, { artifacts });
   const code = printDiagnostics(result.diagnostics, options);
