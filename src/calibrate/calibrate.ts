@@ -15,11 +15,15 @@ export interface CalibrateOptions {
   readonly file: string;
   /**
    * Folder with one `<input>.npy` per model input and, optionally, `labels.npy`; or a JSONL file with one
-   * `{"input_ids": [...], "attention_mask": [...]?, "label": n?}` per line (`data.ts`).
+   * `{"input_ids": [...], "attention_mask": [...]?, "label": n?}` per line (`data.ts`). Default: the
+   * model's `calibration { dataset }`.
    */
-  readonly data: string;
-  /** Largest accepted quality loss against the full model, absolute (0.01 = one point). */
-  readonly budget: number;
+  readonly data?: string;
+  /**
+   * Largest accepted quality loss against the full model, absolute (0.01 = one point). Default: the model's
+   * `calibration { accuracy_budget }`, else 0.01.
+   */
+  readonly budget?: number;
   /** Which model of the file (default: the first). */
   readonly model?: string;
   readonly onProgress?: (done: number, total: number) => void;
@@ -49,6 +53,9 @@ export interface RiskControlResult {
 export interface CalibrationResult {
   readonly diagnostics: Diagnostic[];
   readonly model?: string;
+  /** The data and budget used: the options', else the `.ramp` file's `calibration` block's. */
+  readonly data?: string;
+  readonly budget?: number;
   readonly policy?: string;
   readonly layers?: number;
   readonly examples?: number;
@@ -77,6 +84,9 @@ export interface CalibrationResult {
  * Picks policy parameters for an accuracy budget: records every exit's head outputs once, then replays
  * every candidate setting through the policy's own decision code (`simulate`): no recompiling, no rerun.
  */
+/** The accuracy budget when neither the caller nor the `.ramp` file gives one: one point. */
+export const DEFAULT_BUDGET = 0.01;
+
 export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
   const empty = { points: [], frontier: [] };
   const { models, diagnostics } = await loadRamp(options.file);
@@ -88,8 +98,20 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     );
     return { diagnostics, ...empty };
   }
+  const declared = linked.model.calibration;
+  const data = options.data ?? declared?.dataset?.value.resolved;
+  const budget = options.budget ?? declared?.accuracyBudget?.value ?? DEFAULT_BUDGET;
+  if (data === undefined) {
+    diagnostics.push(
+      diagnostic('OR7003', {
+        file: options.file,
+        reason: `model '${linked.model.name.value}' has no calibration { dataset: ... }: give the data with --data`,
+      }),
+    );
+    return { diagnostics, ...empty };
+  }
   const plan = planFromModel(linked, diagnostics);
-  const { arrays, diagnostics: dataProblems } = await readCalibrationData(options.data);
+  const { arrays, diagnostics: dataProblems } = await readCalibrationData(data);
   diagnostics.push(...dataProblems);
   if (!plan || hasErrors(diagnostics)) return { diagnostics, ...empty };
   const spec = policySpecs[plan.policy.kind];
@@ -99,7 +121,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   } catch (error) {
-    diagnostics.push(diagnostic('OR7003', { file: options.data, reason: (error as Error).message }));
+    diagnostics.push(diagnostic('OR7003', { file: data, reason: (error as Error).message }));
     return { diagnostics, ...empty };
   }
   const weights = new SafetensorsWeights();
@@ -142,7 +164,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   });
   const reference = qualityOf(last);
   const frontier = paretoFrontier(points);
-  const chosen = cheapestWithin(points, reference, options.budget);
+  const chosen = cheapestWithin(points, reference, budget);
   const chosenRun = chosen ? simulated[points.indexOf(chosen)] : undefined;
   let riskControl: RiskControlResult | undefined;
   if (options.delta !== undefined) {
@@ -157,10 +179,10 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       orderingCost: even.reduce((a, i) => a + r.exitLayer[i]!, 0) / Math.max(1, even.length),
       losses: odd.map((i) => lossOf(r.prediction, i)),
     }));
-    const { tests, chosen: certified } = fixedSequenceTest(candidates, options.budget, options.delta);
+    const { tests, chosen: certified } = fixedSequenceTest(candidates, budget, options.delta);
     riskControl = {
       delta: options.delta,
-      epsilon: options.budget,
+      epsilon: budget,
       tested: odd.length,
       tests: tests.map((t) => ({
         setting: points[t.setting]!.setting,
@@ -176,6 +198,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   return {
     diagnostics,
     model: plan.name,
+    data,
+    budget,
     policy: spec.kind,
     layers: linked.layers.count,
     examples: recorded.examples,

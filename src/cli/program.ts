@@ -155,11 +155,16 @@ export function buildProgram(): Command {
     .command('calibrate')
     .description('choose policy parameters for an accuracy budget by replaying recorded exits')
     .argument('<file>', 'the .ramp file')
-    .requiredOption(
-      '-d, --data <dir>',
-      'folder with one <input>.npy per model input, and labels.npy (else: agreement with the full model)',
+    .option(
+      '-d, --data <path>',
+      'a folder with one <input>.npy per model input (+ labels.npy), or a .jsonl file of ' +
+        '{"input_ids": [...], "attention_mask"?: [...], "label"?: n} lines; without labels, quality is ' +
+        "agreement with the full model (default: the model's calibration { dataset })",
     )
-    .option('--budget <loss>', 'largest accepted quality loss, e.g. 1% or 0.01', '1%')
+    .option(
+      '--budget <loss>',
+      "largest accepted quality loss, e.g. 1% or 0.01 (default: the model's calibration { accuracy_budget }, else 1%)",
+    )
     .option('--delta <p>', 'also certify the budget with probability 1 - p (risk control), e.g. 0.05')
     .option('--artifact <dir>', "write the chosen parameters into this compiled artifact's manifest defaults")
     .option('--report <dir>', 'write calibration.html, calibration.md and tradeoff.svg here')

@@ -84,6 +84,42 @@ describe('offramp calibrate', () => {
     expect(text.stdout).toMatch(/mean latency \| mean FLOPs \| speed-up vs backbone/);
   }, 120_000);
 
+  it("takes the data and the budget from the model's calibration block; flags override it", async () => {
+    const file = join(scratch, 'declared.ramp');
+    const evalDir = fixturePath('eval');
+    writeFileSync(
+      file,
+      ramp.replace(
+        '  target cpu\n',
+        `  target cpu\n  calibration { dataset: "${evalDir}", accuracy_budget: 0.02 }\n`,
+      ),
+    );
+    const declared = await offramp('calibrate', file, '--json');
+    expect(declared.code, declared.stderr).toBe(0);
+    const summary = JSON.parse(declared.stdout).result;
+    expect(summary.data).toBe(evalDir);
+    expect(summary.budget).toBe(0.02);
+    expect(summary.qualityKind).toBe('accuracy');
+    // The chosen setting is the cheapest within 2 points of the full model, so within the declared budget.
+    expect(summary.reference - summary.chosen.quality).toBeLessThanOrEqual(0.02 + 1e-12);
+
+    const overridden = await offramp('calibrate', file, '--budget', '0.5%', '--json');
+    expect(overridden.code, overridden.stderr).toBe(0);
+    const tight = JSON.parse(overridden.stdout).result;
+    expect(tight.budget).toBe(0.005);
+    expect(tight.reference - tight.chosen.quality).toBeLessThanOrEqual(0.005 + 1e-12);
+    expect(tight.chosen.meanExitLayer).toBeGreaterThanOrEqual(summary.chosen.meanExitLayer);
+
+    // No block and no --data: a diagnostic that says what to give, not a crash.
+    const bare = join(scratch, 'bare.ramp');
+    writeFileSync(bare, ramp);
+    const missing = await offramp('calibrate', bare);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /OR7003.*no calibration \{ dataset: \.\.\. \}: give the data with --data/s,
+    );
+  }, 180_000);
+
   it('refuses a --delta outside (0, 1) as a usage error', async () => {
     const bad = await offramp('calibrate', 'x.ramp', '--data', 'd', '--delta', '1.5');
     expect(bad.code).toBe(2);

@@ -16,8 +16,10 @@ import { ExitCode } from '../exit-codes.js';
 import { type OutputOptions, printDiagnostics, printJson } from '../output.js';
 
 export interface CalibrateCommandOptions extends OutputOptions {
-  readonly data: string;
-  readonly budget: string;
+  /** Default: the model's `calibration { dataset }`. */
+  readonly data?: string;
+  /** Default: the model's `calibration { accuracy_budget }`, else 1%. */
+  readonly budget?: string;
   readonly artifact?: string;
   readonly report?: string;
   readonly model?: string;
@@ -100,11 +102,11 @@ function markdown(r: CalibrationResult, budget: number): string {
 
 /** `offramp calibrate FILE --data DIR --budget 1%`: choose policy parameters for an accuracy budget. */
 export async function calibrateCommand(file: string, options: CalibrateCommandOptions): Promise<number> {
-  const budget = parseBudget(options.budget);
-  if (budget === undefined) {
+  const given = options.budget === undefined ? undefined : parseBudget(options.budget);
+  if (options.budget !== undefined && given === undefined) {
     const d = [
       diagnostic('OR7003', {
-        file: options.budget,
+        file: options.budget!,
         reason: 'the budget is a fraction or a percentage, e.g. 0.01 or 1%',
       }),
     ];
@@ -132,8 +134,8 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
   let started = false;
   const result = await calibrate({
     file,
-    data: options.data,
-    budget,
+    ...(options.data !== undefined ? { data: options.data } : {}),
+    ...(given !== undefined ? { budget: given } : {}),
     ...(options.model ? { model: options.model } : {}),
     ...(delta !== undefined ? { delta } : {}),
     onProgress: (done, total) => {
@@ -144,6 +146,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     },
   });
   bar?.stop();
+  const budget = result.budget ?? given ?? 0.01;
   // With --delta, the certified setting is what goes into the artifact.
   const written = options.delta !== undefined ? result.riskControl?.chosen : result.chosen;
   if (written && options.artifact) {
@@ -195,6 +198,8 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
   const summary = {
     model: result.model,
     policy: result.policy,
+    data: result.data,
+    budget: result.budget,
     qualityKind: result.qualityKind,
     reference: result.reference,
     chosen: result.chosen,
