@@ -84,6 +84,19 @@ export interface CalibrationResult {
  * Picks policy parameters for an accuracy budget: records every exit's head outputs once, then replays
  * every candidate setting through the policy's own decision code (`simulate`): no recompiling, no rerun.
  */
+/**
+ * Calibrates `options.model`, or else every model of the file, each with its own policy, in file order: the
+ * models of one file usually share a backbone and data, so their trade-offs can be compared on one chart.
+ */
+export async function calibrateModels(options: CalibrateOptions): Promise<CalibrationResult[]> {
+  if (options.model) return [await calibrate(options)];
+  const { models, diagnostics } = await loadRamp(options.file);
+  if (hasErrors(diagnostics) || models.length <= 1) return [await calibrate(options)];
+  const results: CalibrationResult[] = [];
+  for (const m of models) results.push(await calibrate({ ...options, model: m.model.name.value }));
+  return results;
+}
+
 /** The accuracy budget when neither the caller nor the `.ramp` file gives one: one point. */
 export const DEFAULT_BUDGET = 0.01;
 

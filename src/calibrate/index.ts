@@ -2,12 +2,13 @@ export {
   type CalibrateOptions,
   type CalibrationResult,
   calibrate,
+  calibrateModels,
   type RiskControlResult,
 } from './calibrate.js';
 export { candidateSettings } from './candidates.js';
 export { type CalibrationData, JSONL_PAD_ID, readCalibrationData } from './data.js';
 export { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
-export { barsSvg, calibrationHtml, flopsText } from './html.js';
+export { barsSvg, calibrationHtml, comparisonHtml, flopsText } from './html.js';
 export {
   type LatencyModel,
   type LatencyOptions,
@@ -17,4 +18,4 @@ export {
 } from './latency.js';
 export { type HeadRecording, recordHeads } from './record.js';
 export { binomialLowerTail, fixedSequenceTest, type RiskCandidate, type RiskTest } from './risk-control.js';
-export { tradeoffSvg } from './svg.js';
+export { comparisonSvg, tradeoffSvg } from './svg.js';

@@ -120,6 +120,44 @@ describe('offramp calibrate', () => {
     );
   }, 180_000);
 
+  it('calibrates every model of a file, compares them in one report and updates each artifact', async () => {
+    const file = join(scratch, 'two.ramp');
+    const second = ramp
+      .replace('model encoder_pabee', 'model encoder_maxprob')
+      .replace('policy pabee { patience: 5 }', 'policy maxprob { threshold: 0.9 }');
+    writeFileSync(file, `${ramp}\n${second}`);
+    expect((await offramp('compile', file, '--out', 'two-out')).code).toBe(0);
+    const run = await offramp(
+      'calibrate',
+      file,
+      '--data',
+      fixturePath('eval'),
+      '--artifact',
+      'two-out',
+      '--report',
+      'two-report',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result.models.map((m: { policy: string }) => m.policy)).toEqual(['pabee', 'maxprob']);
+    expect(result.policy).toBe('pabee');
+    for (const m of result.models) {
+      const manifest = JSON.parse(readFileSync(join(scratch, 'two-out', m.model, 'manifest.json'), 'utf8'));
+      const name = m.policy === 'pabee' ? 'patience' : 'threshold';
+      const param = manifest.policy.parameters.find((p: { name: string }) => p.name === name);
+      expect(param.default).toBe(m.chosen.setting[name]);
+    }
+    const report = join(scratch, 'two-report');
+    const chart = readFileSync(join(report, 'tradeoff.svg'), 'utf8');
+    expect(chart.match(/class="series"/g)).toHaveLength(2);
+    for (const m of ['encoder_pabee', 'encoder_maxprob'])
+      expect(existsSync(join(report, `tradeoff-${m}.svg`))).toBe(true);
+    expect(readFileSync(join(report, 'calibration.md'), 'utf8')).toMatch(
+      /\| maxprob \(encoder_maxprob\) \| threshold /,
+    );
+  }, 180_000);
+
   it('refuses a --delta outside (0, 1) as a usage error', async () => {
     const bad = await offramp('calibrate', 'x.ramp', '--data', 'd', '--delta', '1.5');
     expect(bad.code).toBe(2);

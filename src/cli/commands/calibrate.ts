@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import {
   type CalibrationResult,
-  calibrate,
+  calibrateModels,
   calibrationHtml,
+  comparisonHtml,
+  comparisonSvg,
   flopsText,
   paretoFrontier,
   tradeoffSvg,
@@ -132,7 +135,7 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     ? new SingleBar({ format: 'recording exits [{bar}] {value}/{total}', stream: process.stderr })
     : undefined;
   let started = false;
-  const result = await calibrate({
+  const results = await calibrateModels({
     file,
     ...(options.data !== undefined ? { data: options.data } : {}),
     ...(given !== undefined ? { budget: given } : {}),
@@ -141,61 +144,50 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) bar.start(total, 0);
+      else if (done === 1) bar.setTotal(total);
       started = true;
       bar.update(done);
     },
   });
   bar?.stop();
-  const budget = result.budget ?? given ?? 0.01;
-  // With --delta, the certified setting is what goes into the artifact.
-  const written = options.delta !== undefined ? result.riskControl?.chosen : result.chosen;
-  if (written && options.artifact) {
-    const path = join(options.artifact, 'manifest.json');
-    const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-    const updated: Manifest = {
-      ...manifest,
-      policy: {
-        ...manifest.policy,
-        parameters: manifest.policy.parameters.map((p) => ({
-          ...p,
-          default: written.setting[p.name] ?? p.default,
-        })),
-      },
-    };
-    await writeFileAtomic(path, `${JSON.stringify(updated, null, 2)}\n`);
+  const diagnostics = results.flatMap((r) => r.diagnostics);
+  const budgetOf = (r: CalibrationResult) => r.budget ?? given ?? 0.01;
+  const ok = results.every((r) => r.reference !== undefined);
+  if (ok && options.artifact) {
+    for (const result of results) {
+      // With --delta, the certified setting is what goes into the artifact.
+      const written = options.delta !== undefined ? result.riskControl?.chosen : result.chosen;
+      if (!written) continue;
+      // One model: the artifact itself; several: the compile output folder holding <model>/.
+      const path =
+        results.length === 1
+          ? join(options.artifact, 'manifest.json')
+          : join(options.artifact, result.model!, 'manifest.json');
+      if (!existsSync(path)) {
+        diagnostics.push(
+          diagnostic('OR7003', {
+            file: path,
+            reason: `no compiled artifact of model '${result.model}' there (compile the file with --out ${options.artifact})`,
+          }),
+        );
+        continue;
+      }
+      const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+      const updated: Manifest = {
+        ...manifest,
+        policy: {
+          ...manifest.policy,
+          parameters: manifest.policy.parameters.map((p) => ({
+            ...p,
+            default: written.setting[p.name] ?? p.default,
+          })),
+        },
+      };
+      await writeFileAtomic(path, `${JSON.stringify(updated, null, 2)}\n`);
+    }
   }
-  if (result.reference !== undefined && options.report) {
-    await writeFileAtomic(join(options.report, 'calibration.md'), markdown(result, budget));
-    await writeFileAtomic(join(options.report, 'calibration.html'), calibrationHtml(result, budget));
-    await writeFileAtomic(
-      join(options.report, 'tradeoff.svg'),
-      tradeoffSvg({
-        title: `${result.model}: ${result.policy} settings`,
-        points: result.points,
-        frontier: result.frontier,
-        ...(result.chosen ? { chosen: result.chosen } : {}),
-        reference: result.reference,
-        layers: result.layers!,
-        qualityLabel: result.qualityKind!,
-      }),
-    );
-    if (result.latency)
-      await writeFileAtomic(
-        join(options.report, 'tradeoff-latency.svg'),
-        tradeoffSvg({
-          title: `${result.model}: ${result.policy} settings against measured latency`,
-          points: result.points,
-          frontier: paretoFrontier(result.points, (p) => p.meanLatencyMs ?? 0),
-          ...(result.chosen ? { chosen: result.chosen } : {}),
-          reference: result.reference,
-          layers: result.layers!,
-          qualityLabel: result.qualityKind!,
-          axis: 'latency',
-          baselineMs: result.latency.backboneMs,
-        }),
-      );
-  }
-  const summary = {
+  if (ok && options.report) await writeReport(options.report, results, budgetOf);
+  const summaries = results.map((result) => ({
     model: result.model,
     policy: result.policy,
     data: result.data,
@@ -217,9 +209,120 @@ export async function calibrateCommand(file: string, options: CalibrateCommandOp
           },
         }
       : {}),
-  };
-  if (options.json) printJson('calibrate', result.diagnostics, summary);
-  const code = printDiagnostics(result.diagnostics, options);
-  if (!options.json && result.reference !== undefined) process.stdout.write(markdown(result, budget));
+  }));
+  // The first (or only) model's fields at the top, every model's under `models`.
+  if (options.json) printJson('calibrate', diagnostics, { ...summaries[0], models: summaries });
+  const code = printDiagnostics(diagnostics, options);
+  if (!options.json && ok) {
+    if (results.length > 1) process.stdout.write(`${summaryMarkdown(results, budgetOf)}\n`);
+    for (const r of results) process.stdout.write(markdown(r, budgetOf(r)));
+  }
   return code;
+}
+
+/** One row per calibrated model: what its policy chose. */
+function summaryMarkdown(
+  results: readonly CalibrationResult[],
+  budgetOf: (r: CalibrationResult) => number,
+): string {
+  const pct = (q: number) => `${(q * 100).toFixed(2)}%`;
+  return [
+    '# Calibration: every policy of the file',
+    '',
+    '| policy (model) | chosen setting | quality (full model) | mean exit layer | ideal speed-up | speed-up (latency model) |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => {
+      const c = r.chosen;
+      if (!c) return `| ${r.policy} (${r.model}) | none within ${pct(budgetOf(r))} | | | | |`;
+      const speed =
+        r.latency && c.meanLatencyMs !== undefined
+          ? `${(r.latency.backboneMs / c.meanLatencyMs).toFixed(2)}x`
+          : '';
+      return `| ${r.policy} (${r.model}) | ${describe(c.setting)} | ${pct(c.quality)} (${pct(r.reference!)}) | ${c.meanExitLayer.toFixed(2)} | ${(r.layers! / c.meanExitLayer).toFixed(2)}x | ${speed} |`;
+    }),
+    '',
+    'Trade-offs of every policy on one chart: `tradeoff.svg` (mean exit layer), `tradeoff-latency.svg` (measured latency).',
+    '',
+  ].join('\n');
+}
+
+/** calibration.html / .md and the SVG charts: one model's report, or every model's compared. */
+async function writeReport(
+  dir: string,
+  results: readonly CalibrationResult[],
+  budgetOf: (r: CalibrationResult) => number,
+): Promise<void> {
+  const single = results.length === 1;
+  const md = results.map((r) => markdown(r, budgetOf(r))).join('\n');
+  await writeFileAtomic(
+    join(dir, 'calibration.md'),
+    single ? md : `${summaryMarkdown(results, budgetOf)}\n${md}`,
+  );
+  await writeFileAtomic(
+    join(dir, 'calibration.html'),
+    single ? calibrationHtml(results[0]!, budgetOf(results[0]!)) : comparisonHtml(results, budgetOf),
+  );
+  const first = results[0]!;
+  for (const result of results) {
+    const suffix = single ? '' : `-${result.model}`;
+    await writeFileAtomic(
+      join(dir, `tradeoff${suffix}.svg`),
+      tradeoffSvg({
+        title: `${result.model}: ${result.policy} settings`,
+        points: result.points,
+        frontier: result.frontier,
+        ...(result.chosen ? { chosen: result.chosen } : {}),
+        reference: result.reference!,
+        layers: result.layers!,
+        qualityLabel: result.qualityKind!,
+      }),
+    );
+    if (result.latency)
+      await writeFileAtomic(
+        join(dir, `tradeoff-latency${suffix}.svg`),
+        tradeoffSvg({
+          title: `${result.model}: ${result.policy} settings against measured latency`,
+          points: result.points,
+          frontier: paretoFrontier(result.points, (p) => p.meanLatencyMs ?? 0),
+          ...(result.chosen ? { chosen: result.chosen } : {}),
+          reference: result.reference!,
+          layers: result.layers!,
+          qualityLabel: result.qualityKind!,
+          axis: 'latency',
+          baselineMs: result.latency.backboneMs,
+        }),
+      );
+  }
+  if (single) return;
+  const label = (r: CalibrationResult) => `${r.policy} (${r.model})`;
+  await writeFileAtomic(
+    join(dir, 'tradeoff.svg'),
+    comparisonSvg({
+      title: `every policy: ${first.qualityKind} vs mean exit layer`,
+      series: results.map((r) => ({
+        name: label(r),
+        frontier: r.frontier,
+        ...(r.chosen ? { chosen: r.chosen } : {}),
+      })),
+      reference: first.reference!,
+      layers: first.layers!,
+      qualityLabel: first.qualityKind!,
+    }),
+  );
+  if (results.every((r) => r.latency))
+    await writeFileAtomic(
+      join(dir, 'tradeoff-latency.svg'),
+      comparisonSvg({
+        title: `every policy: ${first.qualityKind} vs measured latency`,
+        series: results.map((r) => ({
+          name: label(r),
+          frontier: paretoFrontier(r.points, (p) => p.meanLatencyMs ?? 0),
+        })),
+        reference: first.reference!,
+        layers: first.layers!,
+        qualityLabel: first.qualityKind!,
+        axis: 'latency',
+        baselineMs: first.latency!.backboneMs,
+      }),
+    );
 }
