@@ -54,7 +54,64 @@ function groupByPattern(graph: Graph, pattern: string): Map<number, Node[]> {
     if (!groups.has(index)) groups.set(index, []);
     groups.get(index)!.push(node);
   }
+  absorbUnscoped(graph, groups);
   return groups;
+}
+
+/**
+ * Adds to a layer the unscoped nodes that lie wholly inside it. TorchScript functions lose the module scope
+ * (a Mamba scan scripted as a `Loop` is named `Loop_72`, its trip count `Shape_69`, not
+ * `/backbone/layers.0/...`), so a node whose name has no scope joins layer i when every data value it reads
+ * (captures included; constants and graph inputs do not count) comes from layer i, and every node that reads
+ * what it produces is in layer i too (graph outputs are fine: a layer's present state). Chains of such nodes
+ * join together: first tentatively by what they read, then pruned by who reads them.
+ */
+function absorbUnscoped(graph: Graph, groups: Map<number, Node[]>): void {
+  const layerOf = new Map<Node, number>();
+  for (const [index, nodes] of groups) for (const n of nodes) layerOf.set(n, index);
+  const tentative = new Map<Node, number>();
+  const at = (n: Node) => layerOf.get(n) ?? tentative.get(n);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const node of graph.nodes) {
+      if (node.name.includes('/') || at(node) !== undefined) continue;
+      let layer: number | undefined;
+      let inside = true;
+      for (const v of readsOf(node)) {
+        if (!v.producer || !dependsOnInput(v, graph)) continue;
+        const producerLayer = at(v.producer);
+        if (producerLayer === undefined || (layer !== undefined && producerLayer !== layer)) {
+          inside = false;
+          break;
+        }
+        layer = producerLayer;
+      }
+      if (!inside || layer === undefined) continue;
+      tentative.set(node, layer);
+      changed = true;
+    }
+  }
+  changed = true;
+  while (changed) {
+    changed = false;
+    for (const [node, layer] of tentative)
+      if (node.outputs.some((v) => [...v.uses].some((u) => at(topLevel(u, graph)) !== layer))) {
+        tentative.delete(node);
+        changed = true;
+      }
+  }
+  for (const [node, layer] of tentative) groups.get(layer)!.push(node);
+  // Keep each layer's nodes in graph order.
+  const order = new Map(graph.nodes.map((n, k) => [n, k]));
+  for (const nodes of groups.values()) nodes.sort((a, b) => order.get(a)! - order.get(b)!);
+}
+
+/** The node of `graph` that holds `node` (itself, or the If/Loop whose subgraph reads a capture). */
+function topLevel(node: Node, graph: Graph): Node {
+  let n = node;
+  while (n.graph !== graph && n.graph.owner) n = n.graph.owner;
+  return n;
 }
 
 /** True when the value's cone reaches a graph input (so it is data, not a folded constant). */
@@ -82,7 +139,7 @@ function crossing(
   for (const node of nodes) {
     for (const v of node.outputs) {
       if (!dependsOnInput(v, graph)) continue;
-      if ([...v.uses].some((u) => !inside.has(u))) carried.push(v);
+      if ([...v.uses].some((u) => !inside.has(topLevel(u, graph)))) carried.push(v);
       else if (graph.outputs.includes(v)) state.push(v);
     }
   }
