@@ -26,7 +26,7 @@ export function addDecoderDeclarations(file: SourceFile, plan: SdkPlan): void {
     declarationKind: VariableDeclarationKind.Const,
     docs: [
       docText(
-        'How each step is fed: the token ids, the full-depth switch of the prefill, and the cache pairs.',
+        'How each step is fed: the token ids, the full-depth switch of the prefill, the cache pairs, and (recompute strategy) the layers’ pending inputs, handed from step to step like the caches.',
       ),
     ],
     declarations: [
@@ -38,6 +38,7 @@ export function addDecoderDeclarations(file: SourceFile, plan: SdkPlan): void {
   readonly attentionMask?: string;
   readonly context?: number;
   readonly caches: readonly { readonly past: string; readonly present: string; readonly shape: readonly (number | string)[] }[];
+  readonly pending: readonly { readonly layer: number; readonly input: string; readonly output: string; readonly shape: readonly (number | string)[] }[];
 }`,
         initializer: print(
           literal({
@@ -46,6 +47,12 @@ export function addDecoderDeclarations(file: SourceFile, plan: SdkPlan): void {
             attentionMask: decoder.attentionMask,
             context: decoder.context,
             caches: decoder.caches.map((c) => ({ past: c.past, present: c.present, shape: [...c.shape] })),
+            pending: (decoder.pending ?? []).map((p) => ({
+              layer: p.layer,
+              input: p.input,
+              output: p.output,
+              shape: [...p.shape],
+            })),
           }),
         ),
       },
@@ -181,9 +188,13 @@ if (DECODER.context !== undefined && prompt.length + maxNew - 1 > DECODER.contex
   throw new RangeError(\`prompt (\${prompt.length} tokens) + \${maxNew} new tokens needs \${prompt.length + maxNew - 1} positions; the model has \${DECODER.context}\`);
 const stop = new Set(options.stopTokens ?? []);
 const random = seededRandom(options.sampling?.seed ?? 0);
+const carried = [
+  ...DECODER.caches.map((c) => ({ input: c.past, output: c.present, shape: c.shape })),
+  ...DECODER.pending,
+];
 const caches = new Map<string, FeedTensor>();
-for (const c of DECODER.caches)
-  caches.set(c.past, { type: 'float32', data: new Float32Array(0), dims: c.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : 0)) });
+for (const c of carried)
+  caches.set(c.input, { type: 'float32', data: new Float32Array(0), dims: c.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : 0)) });
 const explicit = (options.params ?? {}) as Readonly<Record<string, number | readonly number[] | undefined>>;
 let ids = [...prompt];
 let position = 0;
@@ -202,10 +213,10 @@ for (let produced = 0; produced < maxNew; produced++) {
   const started = performance.now();
   const out = await this.backend.run(feeds);
   const wallMs = performance.now() - started;
-  for (const c of DECODER.caches) {
-    const present = out[c.present];
-    if (!present) throw new Error(\`\${MODEL_NAME}: the session did not return '\${c.present}'\`);
-    caches.set(c.past, { type: 'float32', data: floats(present.data), dims: present.dims });
+  for (const c of carried) {
+    const present = out[c.output];
+    if (!present) throw new Error(\`\${MODEL_NAME}: the session did not return '\${c.output}'\`);
+    caches.set(c.input, { type: 'float32', data: floats(present.data), dims: present.dims });
   }
   const token = pickToken(floats(out[OUTPUTS.logits]?.data), options.sampling, random);
   const exitLayer = integers(out[OUTPUTS.exitLayer]?.data)[0] ?? LAYERS;

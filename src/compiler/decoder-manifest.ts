@@ -1,4 +1,5 @@
 import type { Graph, Model, Value } from '../ir/index.js';
+import { pendingInputName, pendingOutputName } from '../passes/index.js';
 import { keyFor } from '../passes/insert-exit-heads.js';
 import { FULL_DEPTH_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
@@ -47,7 +48,17 @@ export function decoderSpec(plan: CompilePlan, model: Model, layers: number): De
       });
     }
   }
-  const cacheInputs = new Set(caches.map((c) => c.past));
+  const pending: NonNullable<DecoderSpec['pending']>[number][] = [];
+  for (let i = 1; i < layers && decoder.cache === 'recompute'; i++) {
+    const input = graph.inputs.find((v) => v.name === pendingInputName(i));
+    pending.push({
+      layer: i + 1,
+      input: pendingInputName(i),
+      output: pendingOutputName(i),
+      shape: (input?.type?.shape ?? []).map((d, k) => d ?? `d${k}`),
+    });
+  }
+  const cacheInputs = new Set([...caches.map((c) => c.past), ...pending.map((p) => p.input)]);
   const ids = graph.inputs.find(
     (v) => !cacheInputs.has(v.name) && v.name !== 'attention_mask' && v.type?.elementType === 7,
   );
@@ -59,6 +70,7 @@ export function decoderSpec(plan: CompilePlan, model: Model, layers: number): De
     ...(mask ? { attentionMask: mask.name } : {}),
     fullDepthInput: FULL_DEPTH_INPUT,
     caches,
+    ...(pending.length > 0 ? { pending } : {}),
     ...(context !== undefined ? { context } : {}),
   };
 }

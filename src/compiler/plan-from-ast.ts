@@ -221,13 +221,6 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
   }
   if (policy) checkParameterRanges(policy, model, diagnostics);
   const decode = model.decode;
-  if (decode?.cache?.value === 'recompute')
-    diagnostics.push(
-      unsupported(
-        "the 'recompute' cache strategy (it needs per-layer pending tokens across steps; use copy or propagate)",
-        decode.cache.valueLoc,
-      ),
-    );
   for (const t of model.targets)
     if (decode && t.form?.value === 'segmented')
       diagnostics.push(unsupported('the segmented form of a decoder step (use chain)', t.form.valueLoc));

@@ -1,56 +1,9 @@
-import { diagnostic } from '../diagnostics/index.js';
-import { Builder, type Layer, type Node, sortTopologically, type Value } from '../ir/index.js';
+import { Builder, type Node, sortTopologically, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
-import type { CompileContext, ExitRecord } from './context.js';
-import { keyFor } from './insert-exit-heads.js';
-
-/** One cache tensor of one layer: `present = Concat(past, fresh)` along the sequence axis. */
-interface CacheSlot {
-  readonly layer: Layer;
-  readonly past: Value;
-  readonly present: Value;
-  readonly concat: Node;
-  /** This step's keys or values, as the layer computes them. */
-  readonly fresh: Value;
-  /** The layer's nodes from its input to `fresh` (norm, projection, head split), in order: for propagate. */
-  readonly projection: readonly Node[];
-}
+import type { ExitRecord } from './context.js';
+import { type CacheSlot, cacheSlots } from './decoder-caches.js';
 
 type Extra = NonNullable<ExitRecord['extras']>[number];
-
-/**
- * The cache slots of every layer, by the `decode` block's name prefixes. A slot must be the exporter's
- * `Concat(past, fresh)`; anything else is reported (OR5002) rather than guessed.
- */
-function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undefined {
-  const decoder = ctx.plan.decoder!;
-  const slots = new Map<Layer, CacheSlot[]>();
-  for (const layer of ctx.layers ?? []) {
-    const own: CacheSlot[] = [];
-    for (const kind of ['key', 'value']) {
-      const pastName = `${keyFor(decoder.past, layer.index)}${kind}`;
-      const presentName = `${keyFor(decoder.present, layer.index)}${kind}`;
-      const past = layer.stateInputs.find((v) => v.name === pastName);
-      const present = layer.stateOutputs.find((v) => v.name === presentName);
-      const concat = present?.producer;
-      const fresh = concat?.op === 'Concat' && concat.inputs[0] === past ? concat.inputs[1] : undefined;
-      if (!past || !present || !concat || !fresh) {
-        const what = !past
-          ? `a decoder step without the cache input '${pastName}' of layer ${layer.index + 1}`
-          : !present
-            ? `a decoder step without the cache output '${presentName}' of layer ${layer.index + 1}`
-            : `a cache output '${presentName}' that is not Concat('${pastName}', new entries)`;
-        ctx.diagnostics.push(
-          diagnostic('OR5002', { what }, { graph: { file: ctx.plan.backbone, tensor: presentName } }),
-        );
-        return undefined;
-      }
-      own.push({ layer, past, present, concat, fresh, projection: projectionOf(layer, fresh) });
-    }
-    slots.set(layer, own);
-  }
-  return slots;
-}
 
 /** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */
 function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
@@ -69,7 +22,8 @@ function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
  * key/value projections of the exit layer's hidden state (`propagate`, CALM), chosen per sample with Where
  * on the layer's own `Concat(past, fresh)`, so no extra copy of the cache is made. When the whole batch
  * has exited, make-conditional's else-branches build the same entries (`ExitRecord.extras`).
- * (`recompute`, deferring skipped layers to a later step, is refused when the plan is made: OR5002.)
+ * (`recompute`, which writes nothing for skipped layers and defers them to a later step, is
+ * defer-skipped-layers.)
  */
 export const fillSkippedCaches: CompilerPass = {
   name: 'fill-skipped-caches',
@@ -78,7 +32,8 @@ export const fillSkippedCaches: CompilerPass = {
   ensures: ['caches-filled'],
   run(model, ctx) {
     const decoder = ctx.plan.decoder;
-    if (!decoder) return { modified: false, statistics: { 'filled-caches': 0 } };
+    if (!decoder || decoder.cache === 'recompute')
+      return { modified: false, statistics: { 'filled-caches': 0 } };
     const slots = cacheSlots(ctx);
     if (!slots) return { modified: false, statistics: { 'filled-caches': 0 } };
     const b = new Builder(model, model.graph);
@@ -153,36 +108,6 @@ function forward(value: Value, earlier: Value): Extra {
 }
 
 const axisOf = (concat: Node) => Number(concat.intAttribute('axis', 2n));
-
-/**
- * The nodes between a layer's input and its fresh cache entries: the layer's own, plus constant-only nodes
- * wherever the exporter put them (it shares identical constants across layer scopes). Taken before any
- * node moves into a branch, so the copy can be made anywhere.
- */
-function projectionOf(layer: Layer, fresh: Value): Node[] {
-  const inside = new Set(layer.nodes);
-  const picked = new Set<Node>();
-  const constant = new Map<Value, boolean>();
-  const isConstant = (v: Value): boolean => {
-    const known = constant.get(v);
-    if (known !== undefined) return known;
-    const p = v.producer;
-    const result = p ? p.inputs.every((x) => !x || isConstant(x)) : v.graph.initializers.has(v.name);
-    constant.set(v, result);
-    return result;
-  };
-  const stack = [fresh];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    const node = v.producer;
-    if (!node || v === layer.input || picked.has(node)) continue;
-    if (!inside.has(node) && !isConstant(v)) continue;
-    picked.add(node);
-    for (const input of node.inputs) if (input) stack.push(input);
-  }
-  const order = new Map(layer.input.graph.nodes.map((n, k) => [n, k]));
-  return [...picked].sort((x, y) => order.get(x)! - order.get(y)!);
-}
 
 /** CALM's propagation: the layer's own key or value projection applied to another hidden state, copied into `b`. */
 function projectFresh(

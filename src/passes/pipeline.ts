@@ -2,6 +2,7 @@ import { type Diagnostic, hasErrors } from '../diagnostics/index.js';
 import { type Model, readModel, type Value, writeModel } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
+import { deferSkippedLayers } from './defer-skipped-layers.js';
 import { discoverExitLayers } from './discover-exit-layers.js';
 import { fillSkippedCaches } from './fill-skipped-caches.js';
 import { insertExitHeads } from './insert-exit-heads.js';
@@ -18,6 +19,7 @@ export const CHAIN_PIPELINE: readonly CompilerPass[] = [
   insertExitHeads,
   insertPolicy,
   fillSkippedCaches,
+  deferSkippedLayers,
   makeConditional,
   pruneUnused,
 ];

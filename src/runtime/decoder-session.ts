@@ -85,7 +85,7 @@ function sample(logits: Float32Array, options: SamplingOptions, random: () => nu
   return order[order.length - 1]!;
 }
 
-/** An empty cache (batch 1, no positions yet) of the manifest's shape. */
+/** An empty cache or pending tensor (batch 1, no positions yet) of the manifest's shape. */
 function emptyCache(shape: readonly (number | string)[], batch: number): ort.Tensor {
   const dims = shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? batch : 0));
   return new ort.Tensor('float32', new Float32Array(0), dims);
@@ -94,7 +94,8 @@ function emptyCache(shape: readonly (number | string)[], batch: number): ort.Ten
 /**
  * A compiled decoder step on onnxruntime-node, driven token by token: the prompt runs once at full depth
  * (filling every layer's cache), then each new token is one step in which the policy may exit early; the
- * caches the step returns (skipped layers filled by the compiled strategy) feed the next step.
+ * caches the step returns (skipped layers filled by the compiled strategy) feed the next step, and so do,
+ * for `recompute`, the layers' pending inputs (`manifest.decoder.pending`).
  */
 export class DecoderModel {
   private constructor(
@@ -125,7 +126,12 @@ export class DecoderModel {
     this.check(prompt, maxNew);
     const stop = new Set(options.stopTokens ?? []);
     const random = options.sampling ? sampler(options.sampling.seed ?? 0) : undefined;
-    const caches = new Map(this.decoder.caches.map((c) => [c.past, emptyCache(c.shape, 1)]));
+    // What each step hands the next: the caches, and (`recompute`) the layers' pending inputs.
+    const carried = [
+      ...this.decoder.caches.map((c) => ({ input: c.past, output: c.present, shape: c.shape })),
+      ...(this.decoder.pending ?? []),
+    ];
+    const caches = new Map(carried.map((c) => [c.input, emptyCache(c.shape, 1)]));
     let ids = [...prompt];
     let position = 0;
     for (let produced = 0; produced < maxNew; produced++) {
@@ -148,7 +154,7 @@ export class DecoderModel {
       const started = performance.now();
       const out = await this.session.run(feeds);
       const wallMs = performance.now() - started;
-      for (const c of this.decoder.caches) caches.set(c.past, out[c.present]!);
+      for (const c of carried) caches.set(c.input, out[c.output]!);
       const logits = out[this.manifest.outputs.logits.name]!.data as Float32Array;
       const token = random ? sample(logits, options.sampling!, random) : argmax(logits);
       position += ids.length;

@@ -86,6 +86,18 @@ export interface DecoderSpec {
     readonly present: string;
     readonly shape: readonly (number | string)[];
   }[];
+  /**
+   * `recompute` only: per layer after the first, the input hidden states of the tokens whose keys/values
+   * that layer has not computed yet (`input` [batch, pending, hidden]; empty at the prefill), fed each step
+   * from the step before's `output`, like the caches. Every sample of a batch has the same pending count.
+   */
+  readonly pending?: readonly {
+    /** 1-based layer whose pending inputs these are. */
+    readonly layer: number;
+    readonly input: string;
+    readonly output: string;
+    readonly shape: readonly (number | string)[];
+  }[];
   /** Positions the model can attend to (its position table), when the compiler could tell. */
   readonly context?: number;
 }

@@ -1,8 +1,8 @@
 /**
  * Token-level early exit on the decoder fixture, end to end: `dsl/examples/decoder.ramp`'s model, compiled per
- * policy and cache strategy, generated token by token by `DecoderModel`, against PyTorch's reference
- * generations (fixtures/decoder/reference/generate.json): the same tokens and the same exit layer for every
- * token of every prompt.
+ * policy and cache strategy (copy, propagate, recompute), generated token by token by `DecoderModel`, against
+ * PyTorch's reference generations (fixtures/decoder/reference/generate.json): the same tokens and the same
+ * exit layer for every token of every prompt.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,9 @@ const prompts = Array.from({ length: promptsArray.shape[0]! }, (_, p) =>
 );
 
 /** The example's text with another policy and cache strategy (thresholds stay run-time parameters). */
-function variant(policy: 'maxprob' | 'margin' | 'learned', cache: 'copy' | 'propagate'): string {
+type Cache = 'copy' | 'propagate' | 'recompute';
+
+function variant(policy: 'maxprob' | 'margin' | 'learned', cache: Cache): string {
   const source = readFileSync(EXAMPLE, 'utf8');
   const policyBlock =
     policy === 'learned'
@@ -59,11 +61,12 @@ function variant(policy: 'maxprob' | 'margin' | 'learned', cache: 'copy' | 'prop
 const outDir = mkdtempSync(join(tmpdir(), 'offramp-decoder-'));
 const models = new Map<string, DecoderModel>();
 
-async function modelFor(policy: 'maxprob' | 'margin' | 'learned', cache: 'copy' | 'propagate') {
+async function modelFor(policy: 'maxprob' | 'margin' | 'learned', cache: Cache) {
   const key = `${policy}/${cache}`;
   const cached = models.get(key);
   if (cached) return cached;
-  const result = await compile({ file: EXAMPLE, source: variant(policy, cache), outDir });
+  // debug: the IR verifier runs after every pass.
+  const result = await compile({ file: EXAMPLE, source: variant(policy, cache), outDir, debug: true });
   expect(result.diagnostics, formatDiagnostics(result.diagnostics)).toEqual([]);
   const model = await DecoderModel.load(result.artifacts[0]!.directory, { intraOpNumThreads: 1 });
   models.set(key, model);
@@ -74,13 +77,21 @@ afterAll(async () => {
   for (const m of models.values()) await m.release();
 });
 
-const compiled = reference.settings.filter((s) => s.cache !== 'recompute');
+// `never` is the backbone's own greedy generation: any compiled model with exits switched off. It is run on
+// a copy and on a recompute model (whose step also carries the pending inputs, all empty here).
+const cases = reference.settings.flatMap((s) =>
+  s.cache === null
+    ? [
+        [`${s.name} (copy model)`, s, 'copy'] as const,
+        [`${s.name} (recompute model)`, s, 'recompute'] as const,
+      ]
+    : [[s.name, s, s.cache] as const],
+);
 
 describe('generation with token-level exits matches PyTorch', () => {
-  it.each(compiled.map((s) => [s.name, s] as const))('%s', async (_name, setting) => {
-    // `never` is the backbone's own greedy generation: any compiled model with exits switched off.
+  it.each(cases)('%s', async (_name, setting, cache) => {
     const policy = setting.policy === 'never' ? 'maxprob' : setting.policy;
-    const model = await modelFor(policy, setting.cache === 'propagate' ? 'propagate' : 'copy');
+    const model = await modelFor(policy, cache);
     const params = { threshold: setting.policy === 'never' ? 2 : setting.threshold! };
     let sameTokens = 0;
     let sameExits = 0;
@@ -93,36 +104,36 @@ describe('generation with token-level exits matches PyTorch', () => {
     }
     expect({ tokens: sameTokens / total, exits: sameExits / total }).toEqual({ tokens: 1, exits: 1 });
   });
-
-  it('refuses the recompute strategy with a diagnostic at the decode block, writing nothing', async () => {
-    const source = readFileSync(EXAMPLE, 'utf8').replace(/cache: \w+/, 'cache: recompute');
-    const result = await compile({
-      file: EXAMPLE,
-      source,
-      outDir: mkdtempSync(join(tmpdir(), 'offramp-rc-')),
-    });
-    expect(result.artifacts).toEqual([]);
-    const line = source.split('\n').findIndex((l) => l.includes('cache: recompute')) + 1;
-    expect(result.diagnostics.map((d) => [d.code, d.span?.start.line])).toEqual([['OR5002', line]]);
-  });
 });
 
 /**
  * The step graph decides per sample: in a batch, a sample that exited keeps its own token and gets its own
- * cache fill (Where on each skipped layer) while the others run on. Decoding 4 prompts as one batch must give
- * each exactly what it gets alone.
+ * cache fill (copy, propagate: Where on each skipped layer) while the others run on; with recompute the
+ * layers run for every sample while any runs, so an exited sample's deferred entries are computed at once
+ * (the values it would get later). Decoding 4 prompts as one batch must give each exactly what it gets
+ * alone. For recompute, each step also checks the deferral bookkeeping: every token in layer j−1's cache is
+ * either in layer j's cache or pending at layer j, so cache lengths never increase with depth.
  */
 async function batchedGreedy(directory: string, batchPrompts: number[][], threshold: number) {
   const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8'));
   const session = await ort.InferenceSession.create(join(directory, 'model.onnx'), { logSeverityLevel: 3 });
   const batch = batchPrompts.length;
   const caches: Record<string, ort.Tensor> = {};
-  for (const c of manifest.decoder.caches)
-    caches[c.past] = new ort.Tensor(
+  const carried: { input: string; output: string; shape: (number | string)[] }[] = [
+    ...manifest.decoder.caches.map((c: { past: string; present: string; shape: (number | string)[] }) => ({
+      input: c.past,
+      output: c.present,
+      shape: c.shape,
+    })),
+    ...(manifest.decoder.pending ?? []),
+  ];
+  for (const c of carried)
+    caches[c.input] = new ort.Tensor(
       'float32',
       new Float32Array(0),
       c.shape.map((d: number | string, k: number) => (typeof d === 'number' ? d : k === 0 ? batch : 0)),
     );
+  const pendingCounts: number[][] = [];
   let ids = batchPrompts.flat();
   let width = batchPrompts[0]!.length;
   const tokens: number[][] = batchPrompts.map(() => []);
@@ -134,7 +145,15 @@ async function batchedGreedy(directory: string, batchPrompts: number[][], thresh
       'offramp.threshold': new ort.Tensor('float32', Float32Array.of(threshold), []),
       ...caches,
     });
-    for (const c of manifest.decoder.caches) caches[c.past] = out[c.present]!;
+    for (const c of carried) caches[c.input] = out[c.output]!;
+    if (manifest.decoder.pending) {
+      const cacheLength = (layer: number) => out[`present.${layer - 1}.key`]!.dims[2]!;
+      const waiting = (layer: number) =>
+        out[manifest.decoder.pending.find((p: { layer: number }) => p.layer === layer).output]!.dims[1]!;
+      for (let layer = 2; layer <= manifest.layers; layer++)
+        expect(cacheLength(layer) + waiting(layer)).toBe(cacheLength(layer - 1));
+      pendingCounts.push(Array.from({ length: manifest.layers - 1 }, (_, k) => waiting(k + 2)));
+    }
     const logits = out.logits!;
     const vocab = logits.dims[1]!;
     ids = [];
@@ -149,16 +168,18 @@ async function batchedGreedy(directory: string, batchPrompts: number[][], thresh
     width = 1;
   }
   await session.release();
-  return { tokens, exits };
+  return { tokens, exits, pendingCounts };
 }
 
 describe('a batch of prompts', () => {
   it.each([
-    ['copy', 0.09],
-    ['propagate', 0.09],
-  ] as const)('decodes each prompt exactly as alone (%s, max-prob τ %s)', async (cache, threshold) => {
-    const model = await modelFor('maxprob', cache);
-    const directory = join(outDir, `gpt2_maxprob_${cache}`);
+    ['copy', 'maxprob', 0.09],
+    ['propagate', 'maxprob', 0.09],
+    ['recompute', 'maxprob', 0.09],
+    ['recompute', 'learned', 0.525],
+  ] as const)('decodes each prompt exactly as alone (%s, %s τ %s)', async (cache, policy, threshold) => {
+    const model = await modelFor(policy, cache);
+    const directory = join(outDir, `gpt2_${policy}_${cache}`);
     const batchPrompts = prompts.slice(0, 4);
     const batched = await batchedGreedy(directory, batchPrompts, threshold);
     for (const [b, prompt] of batchPrompts.entries()) {
@@ -172,6 +193,10 @@ describe('a batch of prompts', () => {
     // The case is informative: at many steps the samples of the batch exit at different layers.
     const mixedSteps = batched.exits[0]!.filter((_, k) => new Set(batched.exits.map((e) => e[k])).size > 1);
     expect(mixedSteps.length).toBeGreaterThan(reference.new_tokens / 4);
+    // Recompute with the learned policy: at some steps the whole batch exited early, leaving tokens pending.
+    if (cache === 'recompute' && policy === 'learned') {
+      expect(batched.pendingCounts.some((counts) => counts.some((n) => n > 0))).toBe(true);
+    }
   });
 });
 

@@ -27,6 +27,11 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'wrong number of per-exit values',
     message: 'this policy has {exits} exits, but {given} values are given (one per exit, in exit order)',
   },
+  OR5008: {
+    severity: 'error',
+    title: 'layer cannot be deferred',
+    message: "the 'recompute' cache strategy cannot defer layer {layer} of this decoder: {reason}",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',

@@ -1,0 +1,86 @@
+import { diagnostic } from '../diagnostics/index.js';
+import type { Layer, Node, Value } from '../ir/index.js';
+import type { CompileContext } from './context.js';
+import { keyFor } from './insert-exit-heads.js';
+
+/** One cache tensor of one layer: `present = Concat(past, fresh)` along the sequence axis. */
+export interface CacheSlot {
+  readonly layer: Layer;
+  readonly past: Value;
+  readonly present: Value;
+  readonly concat: Node;
+  /** This step's keys or values, as the layer computes them. */
+  readonly fresh: Value;
+  /** The layer's nodes from its input to `fresh` (norm, projection, head split), in order: for propagate. */
+  readonly projection: readonly Node[];
+}
+
+/**
+ * The cache slots of every layer of a decoder step, by the `decode` block's name prefixes (key, then value).
+ * A slot must be the exporter's `Concat(past, fresh)`; anything else is reported (OR5002) rather than guessed.
+ */
+export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undefined {
+  const decoder = ctx.plan.decoder!;
+  const slots = new Map<Layer, CacheSlot[]>();
+  for (const layer of ctx.layers ?? []) {
+    const own: CacheSlot[] = [];
+    for (const kind of ['key', 'value']) {
+      const pastName = `${keyFor(decoder.past, layer.index)}${kind}`;
+      const presentName = `${keyFor(decoder.present, layer.index)}${kind}`;
+      const past = layer.stateInputs.find((v) => v.name === pastName);
+      const present = layer.stateOutputs.find((v) => v.name === presentName);
+      const concat = present?.producer;
+      const fresh = concat?.op === 'Concat' && concat.inputs[0] === past ? concat.inputs[1] : undefined;
+      if (!past || !present || !concat || !fresh) {
+        const what = !past
+          ? `a decoder step without the cache input '${pastName}' of layer ${layer.index + 1}`
+          : !present
+            ? `a decoder step without the cache output '${presentName}' of layer ${layer.index + 1}`
+            : `a cache output '${presentName}' that is not Concat('${pastName}', new entries)`;
+        ctx.diagnostics.push(
+          diagnostic('OR5002', { what }, { graph: { file: ctx.plan.backbone, tensor: presentName } }),
+        );
+        return undefined;
+      }
+      own.push({ layer, past, present, concat, fresh, projection: projectionOf(layer, fresh) });
+    }
+    slots.set(layer, own);
+  }
+  return slots;
+}
+
+/** Whether `v` is computed from initializers and Constant nodes alone (no graph input in its cone). */
+export function constantChecker(): (v: Value) => boolean {
+  const constant = new Map<Value, boolean>();
+  const isConstant = (v: Value): boolean => {
+    const known = constant.get(v);
+    if (known !== undefined) return known;
+    const p = v.producer;
+    const result = p ? p.inputs.every((x) => !x || isConstant(x)) : v.graph.initializers.has(v.name);
+    constant.set(v, result);
+    return result;
+  };
+  return isConstant;
+}
+
+/**
+ * The nodes between a layer's input and its fresh cache entries: the layer's own, plus constant-only nodes
+ * wherever the exporter put them (it shares identical constants across layer scopes). Taken before any
+ * node moves into a branch, so the copy can be made anywhere.
+ */
+function projectionOf(layer: Layer, fresh: Value): Node[] {
+  const inside = new Set(layer.nodes);
+  const picked = new Set<Node>();
+  const isConstant = constantChecker();
+  const stack = [fresh];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    const node = v.producer;
+    if (!node || v === layer.input || picked.has(node)) continue;
+    if (!inside.has(node) && !isConstant(v)) continue;
+    picked.add(node);
+    for (const input of node.inputs) if (input) stack.push(input);
+  }
+  const order = new Map(layer.input.graph.nodes.map((n, k) => [n, k]));
+  return [...picked].sort((x, y) => order.get(x)! - order.get(y)!);
+}
