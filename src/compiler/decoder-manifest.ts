@@ -1,5 +1,5 @@
 import type { Graph, Model, Value } from '../ir/index.js';
-import { pendingInputName, pendingOutputName } from '../passes/index.js';
+import { pendingInputName, pendingOutputName, stateKind, stateName } from '../passes/index.js';
 import { keyFor } from '../passes/insert-exit-heads.js';
 import { FULL_DEPTH_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
@@ -37,7 +37,20 @@ export function decoderSpec(plan: CompilePlan, model: Model, layers: number): De
   if (!decoder) return undefined;
   const graph = model.graph;
   const caches: DecoderSpec['caches'][number][] = [];
-  for (let i = 0; i < layers; i++) {
+  const recurrent = decoder.cache === 'keep' || decoder.cache === 'update';
+  for (let i = 0; i < layers && recurrent; i++) {
+    // Recurrent states (a Mamba block's conv and SSM state): every input the past pattern names for layer i.
+    for (const input of graph.inputs) {
+      const kind = stateKind(decoder.past, i, input.name);
+      if (kind === undefined) continue;
+      caches.push({
+        past: input.name,
+        present: stateName(decoder.present, i, kind),
+        shape: (input.type?.shape ?? []).map((d, k) => d ?? `d${k}`),
+      });
+    }
+  }
+  for (let i = 0; i < layers && !recurrent; i++) {
     for (const kind of ['key', 'value']) {
       const past = `${keyFor(decoder.past, i)}${kind}`;
       const input = graph.inputs.find((v) => v.name === past);

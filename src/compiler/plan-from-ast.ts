@@ -1,8 +1,8 @@
 import { type Diagnostic, diagnostic, type SourceSpan } from '../diagnostics/index.js';
 import type { LinkedModel } from '../link/index.js';
-import type { CheckedModel, ExitSelection, PolicyModule } from '../parser/ast.js';
+import type { CheckedModel, DecodeDecl, ExitSelection, PolicyModule } from '../parser/ast.js';
 import { classifierComponent, weightKeys } from '../parser/index.js';
-import type { ClassifierPlan, CompilePlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
+import type { ClassifierPlan, CompilePlan, DecoderPlan, HeadPlan, PolicyPlan } from '../passes/plan.js';
 import { policySpecs } from '../policies/index.js';
 
 const unsupported = (what: string, span: SourceSpan) => diagnostic('OR5002', { what }, { span });
@@ -235,12 +235,19 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
     minExit: p.minExit?.value ?? 1,
     ...(model.decode
       ? {
-          decoder: {
-            cache: model.decode.cache?.value ?? 'copy',
-            past: model.decode.past?.value ?? 'past_key_values.{i}.',
-            present: model.decode.present?.value ?? 'present.{i}.',
-          },
+          decoder: decoderPlan(model.decode),
         }
       : {}),
+  };
+}
+
+/** The decode block with its defaults: GPT-2's cache names for key/value caches, `past_*.{i}` for states. */
+function decoderPlan(decode: DecodeDecl): DecoderPlan {
+  const cache = decode.cache?.value ?? 'copy';
+  const recurrent = cache === 'keep' || cache === 'update';
+  return {
+    cache,
+    past: decode.past?.value ?? (recurrent ? 'past_*.{i}' : 'past_key_values.{i}.'),
+    present: decode.present?.value ?? (recurrent ? 'present_*.{i}' : 'present.{i}.'),
   };
 }

@@ -7,14 +7,16 @@ import type { Graph, Node, Value } from './graph.js';
 export function readsOf(node: Node): Set<Value> {
   const reads = new Set<Value>();
   for (const v of node.inputs) if (v) reads.add(v);
-  const collect = (graph: Graph) => {
+  // A value defined anywhere inside the same subgraph (a nested Loop body reading what its enclosing branch
+  // computed, say) is not read from the node's scope: only values from outside `root` are.
+  const collect = (graph: Graph, root: Graph) => {
     for (const inner of graph.nodes) {
-      for (const v of inner.inputs) if (v && !isInside(v.graph, graph)) reads.add(v);
-      for (const sub of inner.subgraphs()) collect(sub);
+      for (const v of inner.inputs) if (v && !isInside(v.graph, root)) reads.add(v);
+      for (const sub of inner.subgraphs()) collect(sub, root);
     }
-    for (const v of graph.outputs) if (!isInside(v.graph, graph)) reads.add(v);
+    for (const v of graph.outputs) if (!isInside(v.graph, root)) reads.add(v);
   };
-  for (const sub of node.subgraphs()) collect(sub);
+  for (const sub of node.subgraphs()) collect(sub, sub);
   return reads;
 }
 

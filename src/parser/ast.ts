@@ -418,7 +418,10 @@ export interface CalibrationDecl extends AstNode {
 }
 
 /** How a decoder's per-token step fills the caches of the layers an exit skipped. */
-export type CacheStrategy = 'copy' | 'propagate' | 'recompute';
+/**
+ * Key/value caches (Transformers): `copy`, `propagate`, `recompute`; recurrent states (Mamba): `keep`, `update`.
+ */
+export type CacheStrategy = 'copy' | 'propagate' | 'recompute' | 'keep' | 'update';
 
 /** `decode { cache: copy }`: the backbone is a decoder with KV-cache inputs and outputs. */
 export interface DecodeDecl extends AstNode {

@@ -565,7 +565,7 @@ const SDK_PARAMS: ParamTable = {
   runtime: enumValue<A.SdkRuntime>('SDK runtime', ['node', 'web', 'both']),
 };
 
-export const CACHE_STRATEGIES: readonly A.CacheStrategy[] = ['copy', 'propagate', 'recompute'];
+export const CACHE_STRATEGIES: readonly A.CacheStrategy[] = ['copy', 'propagate', 'recompute', 'keep', 'update'];
 
 const DECODE_PARAMS: ParamTable = {
   cache: enumValue<A.CacheStrategy>('cache strategy', CACHE_STRATEGIES),

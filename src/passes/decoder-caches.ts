@@ -22,6 +22,21 @@ export interface CacheSlot {
 export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undefined {
   const decoder = ctx.plan.decoder!;
   const slots = new Map<Layer, CacheSlot[]>();
+  const recurrent = ctx.layers?.find((l) => l.stateInputs.length > 0 && !hasKeyValueCache(l));
+  if (recurrent) {
+    const names = recurrent.stateInputs.map((v) => `'${v.name}'`).join(', ');
+    ctx.diagnostics.push(
+      diagnostic(
+        'OR5009',
+        {
+          strategy: decoder.cache,
+          reason: `layer ${recurrent.index + 1} carries recurrent states (${names}), not key/value caches that grow by Concat: use cache: keep or cache: update`,
+        },
+        { graph: { file: ctx.plan.backbone, tensor: recurrent.stateInputs[0]!.name } },
+      ),
+    );
+    return undefined;
+  }
   for (const layer of ctx.layers ?? []) {
     const own: CacheSlot[] = [];
     for (const kind of ['key', 'value']) {
@@ -47,6 +62,13 @@ export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undef
     slots.set(layer, own);
   }
   return slots;
+}
+
+/** Whether some state output of the layer is the exporter's `Concat(past, new entries)` of a state input. */
+export function hasKeyValueCache(layer: Layer): boolean {
+  return layer.stateOutputs.some(
+    (v) => v.producer?.op === 'Concat' && layer.stateInputs.includes(v.producer.inputs[0] as Value),
+  );
 }
 
 /** Whether `v` is computed from initializers and Constant nodes alone (no graph input in its cone). */

@@ -32,7 +32,7 @@ export const fillSkippedCaches: CompilerPass = {
   ensures: ['caches-filled'],
   run(model, ctx) {
     const decoder = ctx.plan.decoder;
-    if (!decoder || decoder.cache === 'recompute')
+    if (!decoder || (decoder.cache !== 'copy' && decoder.cache !== 'propagate'))
       return { modified: false, statistics: { 'filled-caches': 0 } };
     const slots = cacheSlots(ctx);
     if (!slots) return { modified: false, statistics: { 'filled-caches': 0 } };

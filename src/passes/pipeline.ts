@@ -5,6 +5,7 @@ import type { CompileContext, ExitRecord } from './context.js';
 import { deferSkippedLayers } from './defer-skipped-layers.js';
 import { discoverExitLayers } from './discover-exit-layers.js';
 import { fillSkippedCaches } from './fill-skipped-caches.js';
+import { fillSkippedStates } from './fill-skipped-states.js';
 import { insertExitHeads } from './insert-exit-heads.js';
 import { insertPolicy } from './insert-policy.js';
 import { makeConditional } from './make-conditional.js';
@@ -19,6 +20,7 @@ export const CHAIN_PIPELINE: readonly CompilerPass[] = [
   insertExitHeads,
   insertPolicy,
   fillSkippedCaches,
+  fillSkippedStates,
   deferSkippedLayers,
   makeConditional,
   pruneUnused,

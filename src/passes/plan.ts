@@ -56,7 +56,8 @@ export interface PolicyPlan {
 
 /** A decoder backbone compiled to its per-token step: cache names and how skipped layers' caches are filled. */
 export interface DecoderPlan {
-  readonly cache: 'copy' | 'propagate' | 'recompute';
+  /** KV caches: copy | propagate | recompute; recurrent (Mamba) states: keep | update. */
+  readonly cache: 'copy' | 'propagate' | 'recompute' | 'keep' | 'update';
   /** Cache input/output name prefixes with `{i}` (0-based layer), followed by `key` / `value`. */
   readonly past: string;
   readonly present: string;

@@ -85,10 +85,14 @@ function sample(logits: Float32Array, options: SamplingOptions, random: () => nu
   return order[order.length - 1]!;
 }
 
-/** An empty cache or pending tensor (batch 1, no positions yet) of the manifest's shape. */
+/**
+ * The state before the first token, of the manifest's shape: a key/value cache or pending tensor with no
+ * positions yet (its symbolic length is 0), or a recurrent state of fixed size (a Mamba block's conv and SSM
+ * state), all zeros.
+ */
 function emptyCache(shape: readonly (number | string)[], batch: number): ort.Tensor {
   const dims = shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? batch : 0));
-  return new ort.Tensor('float32', new Float32Array(0), dims);
+  return new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
 }
 
 /**

@@ -72,8 +72,11 @@ export interface ArtifactTarget {
 
 /** A decoder's per-token step: how the runtime feeds it and carries its caches from step to step. */
 export interface DecoderSpec {
-  /** How the caches of skipped layers were filled in the graph. */
-  readonly cache: 'copy' | 'propagate' | 'recompute';
+  /**
+   * How the caches of skipped layers were filled in the graph: key/value caches `copy` | `propagate` |
+   * `recompute`; recurrent states (Mamba) `keep` | `update`.
+   */
+  readonly cache: 'copy' | 'propagate' | 'recompute' | 'keep' | 'update';
   /** The token-id input [batch, sequence]. */
   readonly idsInput: string;
   /** An attention-mask input [batch, past + sequence], when the export has one (the runtime feeds ones). */

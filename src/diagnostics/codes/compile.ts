@@ -32,6 +32,11 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'layer cannot be deferred',
     message: "the 'recompute' cache strategy cannot defer layer {layer} of this decoder: {reason}",
   },
+  OR5009: {
+    severity: 'error',
+    title: 'cache strategy does not fit the backbone',
+    message: "the decode block's cache strategy '{strategy}' does not fit this backbone: {reason}",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
