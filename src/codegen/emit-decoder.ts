@@ -193,8 +193,11 @@ const carried = [
   ...DECODER.pending,
 ];
 const caches = new Map<string, FeedTensor>();
-for (const c of carried)
-  caches.set(c.input, { type: 'float32', data: new Float32Array(0), dims: c.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : 0)) });
+// Empty key/value caches (no positions yet), or zero recurrent states of their fixed size (Mamba conv/SSM).
+for (const c of carried) {
+  const dims = c.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : 0));
+  caches.set(c.input, { type: 'float32', data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims });
+}
 const explicit = (options.params ?? {}) as Readonly<Record<string, number | readonly number[] | undefined>>;
 let ids = [...prompt];
 let position = 0;
