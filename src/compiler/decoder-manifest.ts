@@ -1,5 +1,12 @@
 import type { Graph, Model, Value } from '../ir/index.js';
-import { pendingInputName, pendingOutputName, stateKind, stateName } from '../passes/index.js';
+import {
+  CLASSIFIER_STATE_PAST,
+  CLASSIFIER_STATE_PRESENT,
+  pendingInputName,
+  pendingOutputName,
+  stateKind,
+  stateName,
+} from '../passes/index.js';
 import { keyFor } from '../passes/insert-exit-heads.js';
 import { FULL_DEPTH_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
@@ -46,6 +53,18 @@ export function decoderSpec(plan: CompilePlan, model: Model, layers: number): De
       caches.push({
         past: input.name,
         present: stateName(decoder.present, i, kind),
+        shape: (input.type?.shape ?? []).map((d, k) => d ?? `d${k}`),
+      });
+    }
+  }
+  // The Mamba confidence classifiers' own states (learned policy with a Mamba classifier), per exit module.
+  for (let i = 0; i < layers && recurrent; i++) {
+    for (const input of graph.inputs) {
+      const kind = stateKind(CLASSIFIER_STATE_PAST, i, input.name);
+      if (kind === undefined) continue;
+      caches.push({
+        past: input.name,
+        present: stateName(CLASSIFIER_STATE_PRESENT, i, kind),
         shape: (input.type?.shape ?? []).map((d, k) => d ?? `d${k}`),
       });
     }

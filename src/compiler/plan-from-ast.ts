@@ -209,6 +209,7 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
       policy = {
         kind: 'learned',
         parameters,
+        ...(p.classifier?.architecture?.kind === 'MambaHead' ? { classifier: 'mamba' as const } : {}),
         ...(w.file ? { weightsFile: w.file } : {}),
         ...(w.prefix ? { weightsPrefix: w.prefix } : {}),
       };
@@ -221,6 +222,15 @@ export function planFromModel(linked: LinkedModel, diagnostics: Diagnostic[]): C
   }
   if (policy) checkParameterRanges(policy, model, diagnostics);
   const decode = model.decode;
+  const mambaClassifier = p.name === 'learned' && p.classifier?.architecture?.kind === 'MambaHead';
+  const cache = decode?.cache?.value ?? 'copy';
+  if (decode && mambaClassifier && cache !== 'keep' && cache !== 'update')
+    diagnostics.push(
+      unsupported(
+        `a Mamba confidence classifier with cache: ${cache} (its own state follows the skipped blocks' rule; use a Mamba backbone with cache: keep or update)`,
+        decode.cache?.valueLoc ?? decode.loc,
+      ),
+    );
   for (const t of model.targets)
     if (decode && t.form?.value === 'segmented')
       diagnostics.push(unsupported('the segmented form of a decoder step (use chain)', t.form.valueLoc));

@@ -49,6 +49,19 @@ export function producedElementType(
       return index === 1 ? ElementType.int64 : input(0);
     case 'Where':
       return input(1);
+    case 'SequenceEmpty':
+      return Number(node.intAttribute('dtype', BigInt(ElementType.float32)));
+    case 'SequenceInsert':
+      // A sequence has its elements' type: the tensor inserted.
+      return input(1) ?? input(0);
+    case 'ConcatFromSequence':
+      return input(0);
+    case 'Loop': {
+      // Outputs are the body's outputs after its condition: loop-carried values, then scan outputs.
+      const body = node.attributes.get('body');
+      const out = body?.kind === 'graph' ? body.value.outputs[index + 1] : undefined;
+      return out ? (out.type?.elementType ?? typeOf(out)) : undefined;
+    }
     case 'If': {
       const then = node.attributes.get('then_branch');
       const out = then?.kind === 'graph' ? then.value.outputs[index] : undefined;

@@ -452,16 +452,21 @@ async function linkPolicyWeights(
         linker,
       );
       break;
-    case 'learned':
+    case 'learned': {
       // The last backbone layer always exits, so it has no confidence classifier.
+      const arch = p.classifier?.architecture;
+      if (arch?.kind === 'MambaHead') bindMamba(arch, linker.sizes);
       await linkModule(
         p.classifier,
         exitLayers.filter((l) => l < layerCount),
-        confidenceTensors(),
-        'a learned confidence classifier',
+        arch?.kind === 'MambaHead'
+          ? mambaTensors().map((t) => ({ ...t, shape: t.shape.map((d) => (d === 'C' ? 2 : d)) }))
+          : confidenceTensors(),
+        arch?.kind === 'MambaHead' ? 'a Mamba confidence classifier' : 'a learned confidence classifier',
         linker,
       );
       break;
+    }
     case 'mamba': {
       const arch = p.head?.architecture;
       if (arch?.kind === 'MambaHead') {

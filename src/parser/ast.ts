@@ -347,7 +347,11 @@ export interface MambaPolicy extends PolicyBase {
 /** CALM's learned confidence: a Linear(H → 2) on the exit's hidden state; confidence = softmax(·)[1]. */
 export interface LearnedPolicy extends PolicyBase {
   readonly name: 'learned';
-  /** `classifier: weights "f" key "conf.{i}."`. */
+  /**
+   * `classifier: weights "f" key "conf.{i}."` (a Linear(H → 2)), or `classifier: mamba(...) weights ...`: a
+   * Mamba block whose output projection gives the 2 scores (DYNAMAX's Mamba exit classifier; in a decoder step
+   * it carries its own recurrent state from token to token).
+   */
   readonly classifier?: PolicyModule;
   readonly threshold?: Typed<number>;
 }

@@ -549,7 +549,7 @@ export const POLICY_PARAMS: Readonly<Record<A.PolicyName, ParamTable>> = {
     confidence: enumValue('confidence measure', CONFIDENCE_MEASURES),
     ...threshold,
   },
-  learned: { classifier: moduleValue([]), ...threshold },
+  learned: { classifier: moduleValue(['linear', 'mamba']), ...threshold },
   maxprob: threshold,
   entropy: { ...threshold, thresholds: numberListValue, normalized: booleanValue },
   margin: threshold,
@@ -565,7 +565,13 @@ const SDK_PARAMS: ParamTable = {
   runtime: enumValue<A.SdkRuntime>('SDK runtime', ['node', 'web', 'both']),
 };
 
-export const CACHE_STRATEGIES: readonly A.CacheStrategy[] = ['copy', 'propagate', 'recompute', 'keep', 'update'];
+export const CACHE_STRATEGIES: readonly A.CacheStrategy[] = [
+  'copy',
+  'propagate',
+  'recompute',
+  'keep',
+  'update',
+];
 
 const DECODE_PARAMS: ParamTable = {
   cache: enumValue<A.CacheStrategy>('cache strategy', CACHE_STRATEGIES),

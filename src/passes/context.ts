@@ -9,6 +9,17 @@ export interface ExitRecord {
   readonly layer: number;
   logits: Value;
   pooled?: Value;
+  /** Confidence scores [B, 2] of the learned policy's Mamba classifier (set by insert-exit-heads). */
+  scores?: Value;
+  /**
+   * In a decoder step, the Mamba classifier's own recurrent state: what it read (the exit layer's hidden
+   * states), its state inputs and its next states (graph outputs). For the skipped-state pass.
+   */
+  classifierState?: {
+    readonly input: Value;
+    readonly past: { readonly conv: Value; readonly ssm: Value };
+    readonly present: { readonly conv: Value; readonly ssm: Value };
+  };
   /** The driver's carried values after this exit (set by insert-policy). */
   carried?: Carried<Value>;
   /**

@@ -12,12 +12,16 @@ import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import { constantChecker, hasKeyValueCache } from './decoder-caches.js';
 
-/** One recurrent state of one layer (a Mamba block's conv or SSM state): `past` in, `present` out. */
+/**
+ * One recurrent state (a Mamba block's conv or SSM state, a backbone layer's or a confidence classifier's):
+ * `past` in, `present` out.
+ */
 interface StateSlot {
-  readonly layer: Layer;
+  /** The hidden state the block reads (the layer's input; the exit layer's output for a classifier). */
+  readonly input: Value;
   readonly past: Value;
   readonly present: Value;
-  /** The layer's nodes that compute `present` from the layer's input and `past`, in order: for `update`. */
+  /** The nodes that compute `present` from `input` and `past`, in order: for `update`. */
   readonly cone: readonly Node[];
 }
 
@@ -80,7 +84,7 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
         );
         return undefined;
       }
-      own.push({ layer, past, present, cone: coneOf(layer, present, graph) });
+      own.push({ input: layer.input, past, present, cone: coneOf(layer, present, graph) });
     }
     if (own.length === 0 || own.length !== layer.stateOutputs.length) {
       ctx.diagnostics.push(
@@ -119,6 +123,31 @@ function coneOf(layer: Layer, value: Value, graph: Graph): Node[] {
   return graph.nodes.filter((n) => needed.has(n));
 }
 
+/** The nodes between `input` and `value` (constants included), in graph order: a classifier's state update. */
+function coneFrom(input: Value, value: Value, graph: Graph): Node[] {
+  const needed = new Set<Node>();
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (v === input || !v.producer || needed.has(v.producer)) continue;
+    needed.add(v.producer);
+    for (const read of readsOf(v.producer)) stack.push(read);
+  }
+  return graph.nodes.filter((n) => needed.has(n));
+}
+
+/** The Mamba confidence classifier's state slots at an exit (conv, then SSM), if it has its own state. */
+function classifierSlots(exit: ExitRecord, graph: Graph): StateSlot[] {
+  const state = exit.classifierState;
+  if (!state) return [];
+  return (['conv', 'ssm'] as const).map((kind) => ({
+    input: state.input,
+    past: state.past[kind],
+    present: state.present[kind],
+    cone: coneFrom(state.input, state.present[kind], graph),
+  }));
+}
+
 /** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */
 function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
   const axes = Array.from({ length: rank - 1 }, (_, k) => BigInt(k + 1));
@@ -132,8 +161,8 @@ function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
 
 /** The layer's own state update applied to another hidden state (a skipped block's `update`), copied into `b`. */
 function advance(b: Builder, slot: StateSlot, hidden: Value, before: (v: Value) => Value = (v) => v): Value {
-  // The layer's input may by now be read through the If that carries it (`before`): both stand for it.
-  const input = slot.layer.input;
+  // The block's input may by now be read through the If that carries it (`before`): both stand for it.
+  const input = slot.input;
   const remap = b.cloneNodes(
     slot.cone,
     new Map([
@@ -166,6 +195,8 @@ export const fillSkippedStates: CompilerPass = {
       return { modified: false, statistics: { 'filled-states': 0 } };
     const slots = stateSlots(ctx, model.graph);
     if (!slots) return { modified: false, statistics: { 'filled-states': 0 } };
+    // Taken before any node moves: a classifier's cone, like a layer's, is copied for `update`.
+    const classifiers = new Map(ctx.exits.map((e) => [e, classifierSlots(e, model.graph)]));
     const b = new Builder(model, model.graph);
     const layers = ctx.layers ?? [];
     const update = decoder.cache === 'update';
@@ -177,8 +208,14 @@ export const fillSkippedStates: CompilerPass = {
       const extras: Extra[] = [];
       const exited = k > 0 ? ctx.exits[k - 1]!.carried?.exited : undefined;
       const hiddenBefore = carriedHidden;
-      for (let layerNumber = first; layerNumber <= exit.layer && exited; layerNumber++) {
-        for (const slot of slots.get(layers[layerNumber - 1]!)!) {
+      // The layers of this exit's segment, then the exit's own confidence classifier: a sample that left
+      // at an earlier exit never reached them.
+      const segmentSlots = [
+        ...layers.slice(first - 1, exit.layer).flatMap((layer) => slots.get(layer)!),
+        ...classifiers.get(exit)!,
+      ];
+      if (exited) {
+        for (const slot of segmentSlots) {
           const name = `offramp/state/${slot.present.name}`;
           const stale = update ? advance(b, slot, hiddenBefore!) : slot.past;
           const rank = slot.past.type?.shape?.length ?? 3;

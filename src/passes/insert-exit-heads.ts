@@ -3,6 +3,7 @@ import { Builder, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
 import { dense, mlpClassifier } from './heads/classifiers.js';
+import { insertConfidenceClassifiers } from './heads/confidence-classifier.js';
 import { HeadWeights } from './heads/head-weights.js';
 import { applyLmHead, findLmHead, type LmHead } from './heads/lm-head.js';
 import { mambaClassifier } from './heads/mamba.js';
@@ -153,6 +154,7 @@ export const insertExitHeads: CompilerPass = {
           : ownOutput;
       if (own) ctx.exits.push({ layer: lastLayer, logits: own });
     }
+    insertConfidenceClassifiers(b, ctx);
     const added = model.graph.nodes.length - nodesBefore;
     return { modified: added > 0, statistics: { exits: ctx.exits.length, 'head-nodes': added } };
   },

@@ -146,6 +146,7 @@ export const insertPolicy: CompilerPass = {
           logits: record.logits,
           ...(record.pooled ? { pooled: record.pooled } : {}),
           ...(previous ? { previousPooled: previous } : {}),
+          ...(record.scores ? { scores: record.scores } : {}),
           ...(uniform ? { uniform } : {}),
         },
         exit,
@@ -176,8 +177,14 @@ export const insertPolicy: CompilerPass = {
       return out;
     };
     const c = classes;
-    // A decoder's per-layer caches stay outputs, after ours (fill-skipped-caches completes them).
-    const caches = new Set((ctx.layers ?? []).flatMap((l) => l.stateOutputs));
+    // A decoder's per-layer caches stay outputs, after ours (fill-skipped-caches completes them), and so do
+    // the next states of Mamba confidence classifiers.
+    const caches = new Set([
+      ...(ctx.layers ?? []).flatMap((l) => l.stateOutputs),
+      ...ctx.exits.flatMap((e) =>
+        e.classifierState ? [e.classifierState.present.conv, e.classifierState.present.ssm] : [],
+      ),
+    ]);
     graph.outputs = [
       named(final.logits, OUTPUT_NAMES.logits, ['batch', c]),
       named(final.layer, OUTPUT_NAMES.exitLayer, ['batch']),

@@ -50,6 +50,8 @@ export interface PolicyPlan {
   readonly weightsFile?: string;
   readonly lambdaBlocks?: number;
   readonly normalizedEntropy?: boolean;
+  /** Learned policy: the confidence classifier is a Linear(H → 2) (default) or a Mamba block. */
+  readonly classifier?: 'linear' | 'mamba';
   /** Mamba policy: how the head's logits become a confidence. */
   readonly measure?: 'maxprob' | 'margin' | 'entropy';
 }

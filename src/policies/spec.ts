@@ -73,6 +73,8 @@ export interface HeadOutputs<T> {
   readonly pooled?: T;
   /** float32 [B, H] pooled vector of the previous exit; absent at the first exit (policies use zeros). */
   readonly previousPooled?: T;
+  /** float32 [B, 2] scores of a confidence classifier computed beside the head (a Mamba block's). */
+  readonly scores?: T;
 }
 
 /** Sizes that weight shapes are stated in. */

@@ -109,6 +109,8 @@ describe('the WebGPU EP on the model the compiler refused', () => {
 });
 
 const EXAMPLES_DIR = join(import.meta.dirname, '../../dsl/examples');
+/** Examples on the Mamba LM fixture, whose scans are Loops over sequence ops the cuda table lacks. */
+const SEQUENCE_SCANS = new Set(['dynamax.ramp', 'mamba-decoder.ramp']);
 
 describe.each(
   readdirSync(EXAMPLES_DIR)
@@ -121,6 +123,16 @@ describe.each(
       .replace(/^ {2}target .*$\n/gm, '')
       .replace(/\n}\n?$/, `\n  target cuda { precision: ${precision} }\n}\n`);
     const result = await compile({ file: path, source, outDir: join(out, 'cuda'), dryRun: true });
+    if (SEQUENCE_SCANS.has(file)) {
+      // The Mamba LM's scan is a Loop collecting its outputs in a sequence: the cuda table has no entry for
+      // the sequence ops yet (no CUDA run here to check them), so these, and only these, are reported.
+      expect(result.diagnostics.length).toBeGreaterThan(0);
+      for (const d of result.diagnostics) {
+        expect(d.code, d.message).toBe('OR6004');
+        expect(d.message).toMatch(/ai\.onnx::(SequenceEmpty|SequenceInsert|ConcatFromSequence),/);
+      }
+      return;
+    }
     expect(result.diagnostics, formatDiagnostics(result.diagnostics)).toEqual([]);
     const manifest = JSON.parse(
       result.artifacts[0]!.files.find((f) => f.path === 'manifest.json')!.contents as string,

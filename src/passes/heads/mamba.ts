@@ -24,6 +24,44 @@ export function mambaClassifier(
   hidden: number | undefined,
   name: string,
 ): Value | undefined {
+  return mambaBlock(b, weights, sequence, key, hidden, name)?.logits;
+}
+
+/** A Mamba block's recurrent state: the conv's last K−1 inputs [B, E, K−1] and the SSM state [B, E, S]. */
+export interface MambaState {
+  readonly conv: Value;
+  readonly ssm: Value;
+}
+
+/** The state sizes a Mamba block's weights imply: E channels, S state entries, kernel K. */
+export function mambaStateSizes(
+  weights: HeadWeights,
+  key: string,
+): { channels: number; state: number; kernel: number } | undefined {
+  const e = weights.shape(`${key}in_proj.weight`)?.[0];
+  const s = weights.shape(`${key}A_log`)?.[1];
+  const k = weights.shape(`${key}conv1d.weight`)?.[2];
+  return e !== undefined && s !== undefined && k !== undefined
+    ? { channels: e / 2, state: s, kernel: k }
+    : undefined;
+}
+
+/**
+ * The Mamba block over h [B, T, H], optionally continuing from a recurrent state (a decoder step: the block
+ * carries its state from token to token). With a state, the conv reads Concat(state.conv, x) instead of
+ * zero padding, and the SSM state at the last position gains the carried state decayed over all T steps,
+ * exp(Σ_t dt_t·A) ⊙ s₀; the returned state is what the next call continues from. Without one, the state
+ * starts at zero (a whole sequence at once) and none is returned.
+ */
+export function mambaBlock(
+  b: Builder,
+  weights: HeadWeights,
+  sequence: Value,
+  key: string,
+  hidden: number | undefined,
+  name: string,
+  carried?: MambaState,
+): { logits: Value; state?: MambaState } | undefined {
   const role = 'a Mamba head';
   const inProj = weights.shape(`${key}in_proj.weight`);
   const aLog = weights.shape(`${key}A_log`);
@@ -63,14 +101,31 @@ export function mambaClassifier(
     attributes: { axis: -1 },
     name: `${name}/split_xz`,
   }) as [Value, Value];
-  // Causal depthwise conv over time: channels first, K−1 zeros on the left only, so the length stays T.
+  // Causal depthwise conv over time: channels first, K−1 zeros on the left only (or the carried K−1
+  // inputs), so the length stays T.
   const channelsFirst = b.op('Transpose', [xIn], { perm: [0, 2, 1] }, `${name}/to_channels`);
+  const window = carried
+    ? b.op('Concat', [carried.conv, channelsFirst], { axis: 2 }, `${name}/conv_window`)
+    : channelsFirst;
   const convolved = b.op(
     'Conv',
-    [channelsFirst, wConv, bConv],
-    { group: e, kernel_shape: [k], pads: [k - 1, 0] },
+    [window, wConv, bConv],
+    { group: e, kernel_shape: [k], pads: [carried ? 0 : k - 1, 0] },
     `${name}/conv1d`,
   );
+  const nextConv = carried
+    ? b.op(
+        'Slice',
+        [
+          window,
+          ints('conv_keep_from', [-(k - 1)]),
+          ints('conv_keep_to', [2 ** 31 - 1]),
+          ints('conv_axis', [2]),
+        ],
+        {},
+        `${name}/conv_state`,
+      )
+    : undefined;
   const x = activate(
     b,
     b.op('Transpose', [convolved], { perm: [0, 2, 1] }, `${name}/to_time`),
@@ -114,12 +169,44 @@ export function mambaClassifier(
     {},
     `${name}/write`,
   );
-  const state = b.op(
+  const fromInputs = b.op(
     'ReduceSum',
     [b.op('Mul', [decay, written], {}, `${name}/decayed`), ints('axis_time', [1])],
     { keepdims: 0 },
     `${name}/state`,
   );
+  // The carried state, decayed over every step of this call (exponent ≤ 0).
+  const state = carried
+    ? b.op(
+        'Add',
+        [
+          b.op(
+            'Mul',
+            [
+              b.op(
+                'Exp',
+                [
+                  b.op(
+                    'ReduceSum',
+                    [dtA, ints('axis_time_all', [1])],
+                    { keepdims: 0 },
+                    `${name}/total_decay_sum`,
+                  ),
+                ],
+                {},
+                `${name}/total_decay`,
+              ),
+              carried.ssm,
+            ],
+            {},
+            `${name}/carried_decayed`,
+          ),
+          fromInputs,
+        ],
+        {},
+        `${name}/state_carried`,
+      )
+    : fromInputs;
 
   const read = b.op('Unsqueeze', [atLast(cSel, 'C'), ints('axis_state', [1])], {}, `${name}/C_row`);
   const y = b.op(
@@ -130,5 +217,6 @@ export function mambaClassifier(
   );
   const skip = b.op('Add', [y, b.op('Mul', [atLast(x, 'x'), d], {}, `${name}/skip`)], {}, `${name}/y_skip`);
   const gated = b.op('Mul', [skip, activate(b, atLast(z, 'z'), 'silu', `${name}/gate`)], {}, `${name}/gated`);
-  return b.op('MatMul', [gated, wOut], {}, `${name}/out_proj`);
+  const logits = b.op('MatMul', [gated, wOut], {}, `${name}/out_proj`);
+  return nextConv ? { logits, state: { conv: nextConv, ssm: state } } : { logits };
 }

@@ -7,9 +7,13 @@ import { atLeastThreshold } from './thresholds.js';
  * hidden state, confidence = softmax(·)[1], the probability that exiting here gives the full model's answer.
  */
 function confidenceOf<T>(ops: PolicyOps<T>, head: HeadOutputs<T>, exit: ExitContext): T {
-  if (!head.pooled) throw new Error('the learned confidence reads the exit’s hidden state');
   // The last exit is the backbone's own output: it has no classifier, and the driver makes it exit anyway.
-  if (exit.exitIndex === exit.exitCount - 1) return ops.zerosLike(ops.reduceMax(head.pooled));
+  const last = exit.exitIndex === exit.exitCount - 1;
+  // A Mamba block as the classifier (DYNAMAX) is computed beside the head; its two scores arrive here.
+  if (head.scores)
+    return last ? ops.zerosLike(ops.reduceMax(head.scores)) : ops.column(ops.softmax(head.scores), 1);
+  if (!head.pooled) throw new Error('the learned confidence reads the exit’s hidden state');
+  if (last) return ops.zerosLike(ops.reduceMax(head.pooled));
   const scores = ops.linear(head.pooled, ops.weight('weight'), ops.weight('bias'));
   return ops.column(ops.softmax(scores), 1);
 }
