@@ -57,11 +57,62 @@ export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undef
         );
         return undefined;
       }
+      if (!checkCacheShapes(ctx, layer, past, present, Number(concat.intAttribute('axis', 2n))))
+        return undefined;
       own.push({ layer, past, present, concat, fresh, projection: projectionOf(layer, fresh) });
     }
     slots.set(layer, own);
   }
   return slots;
+}
+
+const shapeText = (v: Value) =>
+  v.type?.shape ? `[${v.type.shape.map((d) => d ?? '?').join(', ')}]` : '(no declared shape)';
+
+/**
+ * The declared shapes of a cache's input and output agree: equal everywhere (a recurrent state), or
+ * everywhere but the axis the new entries are concatenated on (key/value caches). Reports OR5010 otherwise,
+ * since the runtime feeds each step's output back as the next step's input.
+ */
+export function checkCacheShapes(
+  ctx: CompileContext,
+  layer: Layer,
+  past: Value,
+  present: Value,
+  growsOnAxis?: number,
+): boolean {
+  const a = past.type?.shape;
+  const b = present.type?.shape;
+  if (!a || !b) return true;
+  const rank = a.length;
+  const axis = growsOnAxis === undefined ? undefined : growsOnAxis < 0 ? growsOnAxis + rank : growsOnAxis;
+  const reason =
+    a.length !== b.length
+      ? `rank ${a.length} vs ${b.length}`
+      : a
+          .map((d, k) => {
+            if (k === axis || d === b[k]) return undefined;
+            // Symbolic and numeric sizes can only be compared when both are numbers.
+            if (typeof d === 'number' && typeof b[k] === 'number') return `axis ${k}: ${d} vs ${b[k]}`;
+            return undefined;
+          })
+          .find((r) => r !== undefined);
+  if (!reason) return true;
+  ctx.diagnostics.push(
+    diagnostic(
+      'OR5010',
+      {
+        layer: layer.index + 1,
+        past: past.name,
+        pastShape: shapeText(past),
+        present: present.name,
+        presentShape: shapeText(present),
+        reason,
+      },
+      { graph: { file: ctx.plan.backbone, tensor: present.name } },
+    ),
+  );
+  return false;
 }
 
 /** Whether some state output of the layer is the exporter's `Concat(past, new entries)` of a state input. */

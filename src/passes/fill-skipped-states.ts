@@ -10,7 +10,7 @@ import {
 } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
-import { constantChecker, hasKeyValueCache } from './decoder-caches.js';
+import { checkCacheShapes, constantChecker, hasKeyValueCache } from './decoder-caches.js';
 
 /**
  * One recurrent state (a Mamba block's conv or SSM state, a backbone layer's or a confidence classifier's):
@@ -84,6 +84,7 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
         );
         return undefined;
       }
+      if (!checkCacheShapes(ctx, layer, past, present)) return undefined;
       own.push({ input: layer.input, past, present, cone: coneOf(layer, present, graph) });
     }
     if (own.length === 0 || own.length !== layer.stateOutputs.length) {

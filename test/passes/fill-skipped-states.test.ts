@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
+import { readModel, saveModel } from '../../src/ir/index.js';
 import { stateKind, stateName } from '../../src/passes/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -37,4 +38,45 @@ describe('a cache strategy that does not fit the backbone', () => {
     );
     expect(problem?.graph?.tensor).toBe('past_key_values.0.key');
   });
+
+  it.each([
+    [
+      'a Mamba state',
+      'dsl/examples/mamba-decoder.ramp',
+      'fixtures/mamba-lm/decoder.onnx',
+      'past_conv.2',
+      2,
+      4,
+    ],
+    [
+      'a key/value cache',
+      'dsl/examples/decoder.ramp',
+      'fixtures/decoder/decoder.onnx',
+      'past_key_values.1.value',
+      3,
+      8,
+    ],
+  ] as const)(
+    '%s whose declared input and output shapes disagree is OR5010 naming both',
+    async (_, example, backbone, name, axis, size) => {
+      const { model } = await readModel(join(ROOT, backbone));
+      const input = model!.graph.inputs.find((v) => v.name === name)!;
+      const shape = [...input.type!.shape!];
+      shape[axis] = size;
+      input.type = { ...input.type!, shape };
+      const edited = join(scratch, `${name}.onnx`);
+      await saveModel(model!, edited);
+      const file = join(ROOT, example);
+      const relative = backbone.replace('fixtures/', '../../fixtures/');
+      const source = readFileSync(file, 'utf8').replace(`"${relative}"`, `"${edited}"`);
+      const result = await compile({ file, source, outDir: join(scratch, 'out-shapes') });
+      expect(result.artifacts).toEqual([]);
+      const problem = result.diagnostics.find((d) => d.code === 'OR5010');
+      expect(problem?.message).toMatch(
+        new RegExp(
+          `cache input '${name.replaceAll('.', '\\.')}' \\[.*\\] and output '.*' \\[.*\\] do not match: axis ${axis}: ${size} vs `,
+        ),
+      );
+    },
+  );
 });

@@ -37,6 +37,12 @@ export const compileCodes: Record<string, CatalogEntry> = {
     title: 'cache strategy does not fit the backbone',
     message: "the decode block's cache strategy '{strategy}' does not fit this backbone: {reason}",
   },
+  OR5010: {
+    severity: 'error',
+    title: 'cache shapes do not match',
+    message:
+      "layer {layer}'s cache input '{past}' {pastShape} and output '{present}' {presentShape} do not match: {reason}",
+  },
   OR5001: {
     severity: 'error',
     title: 'policy needs pooled vectors',
