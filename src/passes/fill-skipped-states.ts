@@ -85,8 +85,15 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
         return undefined;
       }
       if (!checkCacheShapes(ctx, layer, past, present)) return undefined;
-      own.push({ input: layer.input, past, present, cone: coneOf(layer, present, graph) });
+      own.push({ input: layer.input, past, present, cone: [] });
     }
+    // One cone for all of the layer's states: `update` copies the shared part (norm, in_proj) once.
+    const cone = coneOf(
+      layer,
+      own.map((slot) => slot.present),
+      graph,
+    );
+    own.splice(0, own.length, ...own.map((slot) => ({ ...slot, cone })));
     if (own.length === 0 || own.length !== layer.stateOutputs.length) {
       ctx.diagnostics.push(
         diagnostic(
@@ -109,11 +116,11 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
  * nodes wherever the exporter put them (shared weights behind an Identity, a Loop's empty sequence), in graph
  * order. Taken before any node moves into a branch, so the copy can be made anywhere.
  */
-function coneOf(layer: Layer, value: Value, graph: Graph): Node[] {
+function coneOf(layer: Layer, values: readonly Value[], graph: Graph): Node[] {
   const inside = new Set(layer.nodes);
   const isConstant = constantChecker();
   const needed = new Set<Node>();
-  const stack = [value];
+  const stack = [...values];
   while (stack.length > 0) {
     const v = stack.pop()!;
     const producer = v.producer;
@@ -125,9 +132,9 @@ function coneOf(layer: Layer, value: Value, graph: Graph): Node[] {
 }
 
 /** The nodes between `input` and `value` (constants included), in graph order: a classifier's state update. */
-function coneFrom(input: Value, value: Value, graph: Graph): Node[] {
+function coneFrom(input: Value, values: readonly Value[], graph: Graph): Node[] {
   const needed = new Set<Node>();
-  const stack = [value];
+  const stack = [...values];
   while (stack.length > 0) {
     const v = stack.pop()!;
     if (v === input || !v.producer || needed.has(v.producer)) continue;
@@ -141,11 +148,12 @@ function coneFrom(input: Value, value: Value, graph: Graph): Node[] {
 function classifierSlots(exit: ExitRecord, graph: Graph): StateSlot[] {
   const state = exit.classifierState;
   if (!state) return [];
+  const cone = coneFrom(state.input, [state.present.conv, state.present.ssm], graph);
   return (['conv', 'ssm'] as const).map((kind) => ({
     input: state.input,
     past: state.past[kind],
     present: state.present[kind],
-    cone: coneFrom(state.input, state.present[kind], graph),
+    cone,
   }));
 }
 
@@ -160,17 +168,34 @@ function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
   );
 }
 
+/** Copies made of each block's state update, by graph and hidden state: one per block, not one per state. */
+type Copies = Map<Graph, Map<readonly Node[], Map<Value, Map<Value, Value>>>>;
+
 /** The layer's own state update applied to another hidden state (a skipped block's `update`), copied into `b`. */
-function advance(b: Builder, slot: StateSlot, hidden: Value, before: (v: Value) => Value = (v) => v): Value {
-  // The block's input may by now be read through the If that carries it (`before`): both stand for it.
-  const input = slot.input;
-  const remap = b.cloneNodes(
-    slot.cone,
-    new Map([
-      [input, hidden],
-      [before(input), hidden],
-    ]),
-  );
+function advance(
+  b: Builder,
+  copies: Copies,
+  slot: StateSlot,
+  hidden: Value,
+  before: (v: Value) => Value = (v) => v,
+): Value {
+  const byCone = copies.get(b.graph) ?? new Map<readonly Node[], Map<Value, Map<Value, Value>>>();
+  copies.set(b.graph, byCone);
+  const byHidden = byCone.get(slot.cone) ?? new Map<Value, Map<Value, Value>>();
+  byCone.set(slot.cone, byHidden);
+  let remap = byHidden.get(hidden);
+  if (!remap) {
+    // The block's input may by now be read through the If that carries it (`before`): both stand for it.
+    const input = slot.input;
+    remap = b.cloneNodes(
+      slot.cone,
+      new Map([
+        [input, hidden],
+        [before(input), hidden],
+      ]),
+    );
+    byHidden.set(hidden, remap);
+  }
   const advanced = remap.get(slot.present);
   if (!advanced) throw new Error(`the state '${slot.present.name}' is not computed inside its layer`);
   return advanced;
@@ -198,6 +223,7 @@ export const fillSkippedStates: CompilerPass = {
     if (!slots) return { modified: false, statistics: { 'filled-states': 0 } };
     // Taken before any node moves: a classifier's cone, like a layer's, is copied for `update`.
     const classifiers = new Map(ctx.exits.map((e) => [e, classifierSlots(e, model.graph)]));
+    const copies: Copies = new Map();
     const b = new Builder(model, model.graph);
     const layers = ctx.layers ?? [];
     const update = decoder.cache === 'update';
@@ -218,7 +244,7 @@ export const fillSkippedStates: CompilerPass = {
       if (exited) {
         for (const slot of segmentSlots) {
           const name = `offramp/state/${slot.present.name}`;
-          const stale = update ? advance(b, slot, hiddenBefore!) : slot.past;
+          const stale = update ? advance(b, copies, slot, hiddenBefore!) : slot.past;
           const rank = slot.past.type?.shape?.length ?? 3;
           const fresh = slot.present;
           const mixed = b.op(
@@ -238,7 +264,7 @@ export const fillSkippedStates: CompilerPass = {
             value: mixed,
             whenSkipped: (eb, before) =>
               update
-                ? advance(eb, slot, before(hiddenBefore!), before)
+                ? advance(eb, copies, slot, before(hiddenBefore!), before)
                 : eb.op('Identity', [slot.past], {}, `${name}/kept`),
           });
         }
