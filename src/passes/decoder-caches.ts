@@ -1,6 +1,6 @@
 import { diagnostic } from '../diagnostics/index.js';
-import type { Layer, Node, Value } from '../ir/index.js';
-import type { CompileContext } from './context.js';
+import type { Builder, Layer, Node, Value } from '../ir/index.js';
+import type { CompileContext, ExitRecord } from './context.js';
 import { keyFor } from './insert-exit-heads.js';
 
 /** One cache tensor of one layer: `present = Concat(past, fresh)` along the sequence axis. */
@@ -156,4 +156,34 @@ function projectionOf(layer: Layer, fresh: Value): Node[] {
   }
   const order = new Map(layer.input.graph.nodes.map((n, k) => [n, k]));
   return [...picked].sort((x, y) => order.get(x)! - order.get(y)!);
+}
+
+/** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */
+export function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
+  const axes = Array.from({ length: rank - 1 }, (_, k) => BigInt(k + 1));
+  return b.op(
+    'Unsqueeze',
+    [exited, b.constant(`${name}/axes`, BigInt64Array.from(axes), [axes.length])],
+    {},
+    name,
+  );
+}
+
+/**
+ * The hidden state each sample exited with, as of this exit: the exit layer's output for samples still
+ * running, what they carried before for samples that left earlier (`exited`). With an earlier carry, its
+ * stand-in when the whole batch has left is that earlier value (an else-branch extra, pushed to `extras`).
+ */
+export function carryExitHidden(
+  b: Builder,
+  own: Value,
+  exited: Value | undefined,
+  before: Value | undefined,
+  name: string,
+  extras: NonNullable<ExitRecord['extras']>[number][],
+): Value {
+  if (!exited || !before) return own;
+  const carried = b.op('Where', [rowMask(b, exited, 3, `${name}/exited`), before, own], {}, `${name}/hidden`);
+  extras.push({ value: carried, whenSkipped: (eb, skipped) => eb.op('Identity', [skipped(before)]) });
+  return carried;
 }

@@ -1,20 +1,9 @@
 import { Builder, type Node, sortTopologically, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { ExitRecord } from './context.js';
-import { type CacheSlot, cacheSlots } from './decoder-caches.js';
+import { type CacheSlot, cacheSlots, carryExitHidden, rowMask } from './decoder-caches.js';
 
 type Extra = NonNullable<ExitRecord['extras']>[number];
-
-/** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */
-function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
-  const axes = Array.from({ length: rank - 1 }, (_, k) => BigInt(k + 1));
-  return b.op(
-    'Unsqueeze',
-    [exited, b.constant(`${name}/axes`, BigInt64Array.from(axes), [axes.length])],
-    {},
-    name,
-  );
-}
 
 /**
  * A decoder step's caches for the layers an exit skipped. Samples that exited before a layer get, as that
@@ -77,16 +66,8 @@ export const fillSkippedCaches: CompilerPass = {
         // The exit layer's entries as this exit leaves them (mixed for samples that left earlier).
         const exitLayer = layers[exit.layer - 1]!;
         if (propagate) {
-          const own = exitLayer.output;
-          carriedHidden = exited
-            ? b.op(
-                'Where',
-                [rowMask(b, exited, 3, `offramp/cache/exit${exit.layer}/exited`), hiddenBefore!, own],
-                {},
-                `offramp/cache/exit${exit.layer}/hidden`,
-              )
-            : own;
-          if (exited) extras.push(forward(carriedHidden, hiddenBefore!));
+          const name = `offramp/cache/exit${exit.layer}`;
+          carriedHidden = carryExitHidden(b, exitLayer.output, exited, hiddenBefore, name, extras);
         } else {
           const own = slots.get(exitLayer)!.map((slot) => slot.concat.inputs[1]!);
           if (exited) for (const [s, v] of own.entries()) extras.push(forward(v, kvBefore![s]!));

@@ -10,7 +10,13 @@ import {
 } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
-import { checkCacheShapes, constantChecker, hasKeyValueCache } from './decoder-caches.js';
+import {
+  carryExitHidden,
+  checkCacheShapes,
+  constantChecker,
+  hasKeyValueCache,
+  rowMask,
+} from './decoder-caches.js';
 
 /**
  * One recurrent state (a Mamba block's conv or SSM state, a backbone layer's or a confidence classifier's):
@@ -157,17 +163,6 @@ function classifierSlots(exit: ExitRecord, graph: Graph): StateSlot[] {
   }));
 }
 
-/** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */
-function rowMask(b: Builder, exited: Value, rank: number, name: string): Value {
-  const axes = Array.from({ length: rank - 1 }, (_, k) => BigInt(k + 1));
-  return b.op(
-    'Unsqueeze',
-    [exited, b.constant(`${name}/axes`, BigInt64Array.from(axes), [axes.length])],
-    {},
-    name,
-  );
-}
-
 /** Copies made of each block's state update, by graph and hidden state: one per block, not one per state. */
 type Copies = Map<Graph, Map<readonly Node[], Map<Value, Map<Value, Value>>>>;
 
@@ -271,19 +266,14 @@ export const fillSkippedStates: CompilerPass = {
       }
       if (update && k < ctx.exits.length - 1) {
         const own = layers[exit.layer - 1]!.output;
-        carriedHidden = exited
-          ? b.op(
-              'Where',
-              [rowMask(b, exited, 3, `offramp/state/exit${exit.layer}/exited`), hiddenBefore!, own],
-              {},
-              `offramp/state/exit${exit.layer}/hidden`,
-            )
-          : own;
-        if (exited)
-          extras.push({
-            value: carriedHidden,
-            whenSkipped: (eb, before) => eb.op('Identity', [before(hiddenBefore!)]),
-          });
+        carriedHidden = carryExitHidden(
+          b,
+          own,
+          exited,
+          hiddenBefore,
+          `offramp/state/exit${exit.layer}`,
+          extras,
+        );
       }
       exit.extras = [...(exit.extras ?? []), ...extras];
       first = exit.layer + 1;
