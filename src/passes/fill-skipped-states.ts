@@ -1,6 +1,7 @@
 import { diagnostic } from '../diagnostics/index.js';
 import {
   Builder,
+  ElementType,
   type Graph,
   type Layer,
   type Node,
@@ -197,6 +198,38 @@ function advance(
 }
 
 /**
+ * `update`'s states for samples that left before this segment, per slot: each block's state update applied
+ * to the hidden state they exited with. Computed inside an `If` on "some sample has left", so a step where
+ * every sample is still running (batch 1, a token that goes deeper) does not pay for the copies; otherwise
+ * the pasts stand in, which the Where then ignores.
+ */
+function staleByUpdate(
+  b: Builder,
+  copies: Copies,
+  slots: readonly StateSlot[],
+  exited: Value,
+  hidden: Value,
+  name: string,
+): Map<StateSlot, Value> {
+  if (slots.length === 0) return new Map();
+  const asInt = b.op('Cast', [exited], { to: ElementType.int32 }, `${name}/exited_int`);
+  const most = b.op('ReduceMax', [asInt], { keepdims: 0 }, `${name}/any_exited_int`);
+  const any = b.op(
+    'Greater',
+    [most, b.constant(`${name}/zero32`, Int32Array.of(0), [])],
+    {},
+    `${name}/any_exited`,
+  );
+  const node = b.ifNode({
+    cond: any,
+    name: `${name}/update`,
+    thenBranch: (tb) => slots.map((slot) => advance(tb, copies, slot, hidden)),
+    elseBranch: () => slots.map((slot) => slot.past),
+  });
+  return new Map(slots.map((slot, k) => [slot, node.outputs[k]!]));
+}
+
+/**
  * A recurrent decoder step's states for the layers an exit skipped (a Mamba backbone's conv and SSM states).
  * Samples that exited before a layer either `keep` that layer's states as they were (the layer never saw the
  * token) or `update` them with the layer's own state update applied to the hidden state the sample exited
@@ -237,14 +270,16 @@ export const fillSkippedStates: CompilerPass = {
         ...classifiers.get(exit)!,
       ];
       if (exited) {
+        const stale = update
+          ? staleByUpdate(b, copies, segmentSlots, exited, hiddenBefore!, `offramp/state/exit${exit.layer}`)
+          : new Map(segmentSlots.map((slot) => [slot, slot.past]));
         for (const slot of segmentSlots) {
           const name = `offramp/state/${slot.present.name}`;
-          const stale = update ? advance(b, copies, slot, hiddenBefore!) : slot.past;
           const rank = slot.past.type?.shape?.length ?? 3;
           const fresh = slot.present;
           const mixed = b.op(
             'Where',
-            [rowMask(b, exited, rank, `${name}/exited`), stale, fresh],
+            [rowMask(b, exited, rank, `${name}/exited`), stale.get(slot)!, fresh],
             {},
             `${name}/mix`,
           );
