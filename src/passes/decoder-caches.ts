@@ -1,5 +1,5 @@
 import { diagnostic } from '../diagnostics/index.js';
-import type { Builder, Layer, Node, Value } from '../ir/index.js';
+import { type Builder, ElementType, type Layer, type Node, type Value } from '../ir/index.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import { keyFor } from './insert-exit-heads.js';
 
@@ -59,9 +59,17 @@ export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undef
       }
       if (!checkCacheShapes(ctx, layer, past, present, Number(concat.intAttribute('axis', 2n))))
         return undefined;
-      own.push({ layer, past, present, concat, fresh, projection: projectionOf(layer, fresh) });
+      own.push({ layer, past, present, concat, fresh, projection: [] });
     }
-    slots.set(layer, own);
+    // One projection for the layer's keys and values: propagate copies the shared norm and QKV MatMul once.
+    const projection = projectionOf(
+      layer,
+      own.map((slot) => slot.fresh),
+    );
+    slots.set(
+      layer,
+      own.map((slot) => ({ ...slot, projection })),
+    );
   }
   return slots;
 }
@@ -141,11 +149,11 @@ export function constantChecker(): (v: Value) => boolean {
  * wherever the exporter put them (it shares identical constants across layer scopes). Taken before any
  * node moves into a branch, so the copy can be made anywhere.
  */
-function projectionOf(layer: Layer, fresh: Value): Node[] {
+function projectionOf(layer: Layer, fresh: readonly Value[]): Node[] {
   const inside = new Set(layer.nodes);
   const picked = new Set<Node>();
   const isConstant = constantChecker();
-  const stack = [fresh];
+  const stack = [...fresh];
   while (stack.length > 0) {
     const v = stack.pop()!;
     const node = v.producer;
@@ -186,4 +194,30 @@ export function carryExitHidden(
   const carried = b.op('Where', [rowMask(b, exited, 3, `${name}/exited`), before, own], {}, `${name}/hidden`);
   extras.push({ value: carried, whenSkipped: (eb, skipped) => eb.op('Identity', [skipped(before)]) });
   return carried;
+}
+
+/**
+ * Values only samples that left earlier need (a skipped layer's propagated keys/values, a skipped block's
+ * updated state), computed inside an `If` on "some sample has left" (`exited` [B]): a step where every sample
+ * is still running (batch 1, a token that goes deeper) does not compute them, and `fallback` stands in, which
+ * the per-sample Where then ignores.
+ */
+export function onlyIfAnyExited(
+  b: Builder,
+  exited: Value,
+  name: string,
+  compute: (branch: Builder) => readonly Value[],
+  fallback: () => readonly Value[],
+): Value[] {
+  const asInt = b.op('Cast', [exited], { to: ElementType.int32 }, `${name}/exited_int`);
+  const most = b.op('ReduceMax', [asInt], { keepdims: 0 }, `${name}/any_exited_int`);
+  const zero = b.constant(`${name}/zero32`, Int32Array.of(0), []);
+  const any = b.op('Greater', [most, zero], {}, `${name}/any_exited`);
+  const node = b.ifNode({
+    cond: any,
+    name: `${name}/if_any_exited`,
+    thenBranch: compute,
+    elseBranch: fallback,
+  });
+  return node.outputs;
 }

@@ -1,7 +1,7 @@
-import { Builder, type Node, sortTopologically, type Value } from '../ir/index.js';
+import { Builder, type Graph, type Node, sortTopologically, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { ExitRecord } from './context.js';
-import { type CacheSlot, cacheSlots, carryExitHidden, rowMask } from './decoder-caches.js';
+import { type CacheSlot, cacheSlots, carryExitHidden, onlyIfAnyExited, rowMask } from './decoder-caches.js';
 
 type Extra = NonNullable<ExitRecord['extras']>[number];
 
@@ -34,17 +34,28 @@ export const fillSkippedCaches: CompilerPass = {
     let carriedHidden: Value | undefined;
     let filled = 0;
     let first = 1;
+    const copies: Copies = new Map();
     ctx.exits.forEach((exit, k) => {
       const extras: Extra[] = [];
       const exited = k > 0 ? ctx.exits[k - 1]!.carried?.exited : undefined;
       const kvBefore = carriedKv;
       const hiddenBefore = carriedHidden;
-      for (let layerNumber = first; layerNumber <= exit.layer; layerNumber++) {
+      for (let layerNumber = first; layerNumber <= exit.layer && exited; layerNumber++) {
         const layer = layers[layerNumber - 1]!;
-        for (const [s, slot] of slots.get(layer)!.entries()) {
-          if (!exited) continue;
+        const own = slots.get(layer)!;
+        // Propagated entries are only computed when some sample has left (the fresh ones stand in).
+        const propagated = propagate
+          ? onlyIfAnyExited(
+              b,
+              exited,
+              `offramp/cache/layer${layerNumber}/propagate`,
+              (tb) => projectAll(tb, own, hiddenBefore!),
+              () => own.map((slot) => slot.fresh),
+            )
+          : undefined;
+        for (const [s, slot] of own.entries()) {
           const name = `offramp/cache/${slot.present.name}`;
-          const stale = propagate ? projectFresh(b, slot, hiddenBefore!, name) : kvBefore![s]!;
+          const stale = propagated ? propagated[s]! : kvBefore![s]!;
           const mask = rowMask(b, exited, 4, `${name}/exited`);
           const mixed = b.op('Where', [mask, stale, slot.fresh], {}, `${name}/mix`);
           slot.concat.inputs[1] = mixed;
@@ -55,7 +66,7 @@ export const fillSkippedCaches: CompilerPass = {
             value: slot.present,
             whenSkipped: (eb, before) => {
               const entries = propagate
-                ? projectFresh(eb, slot, before(hiddenBefore!), `${name}/skipped`, before)
+                ? projectAll(eb, own, before(hiddenBefore!), before, copies)[s]!
                 : before(kvBefore![s]!);
               return eb.op('Concat', [slot.past, entries], { axis: axisOf(slot.concat) }, `${name}/skipped`);
             },
@@ -90,24 +101,42 @@ function forward(value: Value, earlier: Value): Extra {
 
 const axisOf = (concat: Node) => Number(concat.intAttribute('axis', 2n));
 
-/** CALM's propagation: the layer's own key or value projection applied to another hidden state, copied into `b`. */
-function projectFresh(
+/** Copies made in each graph of each layer's projection, by the hidden state they read. */
+type Copies = Map<Graph, Map<readonly Node[], Map<Value, Value[]>>>;
+
+/**
+ * CALM's propagation: the layer's own key and value projections (one shared copy: its norm and QKV MatMul)
+ * applied to another hidden state, copied into `b`; with `copies`, one copy per graph and hidden state.
+ */
+function projectAll(
   b: Builder,
-  slot: CacheSlot,
+  slots: readonly CacheSlot[],
   hidden: Value,
-  name: string,
   before: (v: Value) => Value = (v) => v,
-): Value {
+  copies?: Copies,
+): Value[] {
+  const projection = slots[0]!.projection;
+  const byProjection = copies?.get(b.graph) ?? new Map<readonly Node[], Map<Value, Value[]>>();
+  copies?.set(b.graph, byProjection);
+  const byHidden = byProjection.get(projection) ?? new Map<Value, Value[]>();
+  byProjection.set(projection, byHidden);
+  const known = byHidden.get(hidden);
+  if (known) return known;
   // The layer's input may by now be read through the If that carries it (`before`): both stand for it.
-  const input = slot.layer.input;
+  const input = slots[0]!.layer.input;
   const remap = b.cloneNodes(
-    slot.projection,
+    projection,
     new Map([
       [input, hidden],
       [before(input), hidden],
     ]),
   );
-  const projected = remap.get(slot.fresh);
-  if (!projected) throw new Error(`${name}: the fresh cache entries are not computed inside the layer`);
+  const projected = slots.map((slot) => {
+    const v = remap.get(slot.fresh);
+    if (!v)
+      throw new Error(`'${slot.present.name}': the fresh cache entries are not computed inside the layer`);
+    return v;
+  });
+  byHidden.set(hidden, projected);
   return projected;
 }

@@ -1,7 +1,6 @@
 import { diagnostic } from '../diagnostics/index.js';
 import {
   Builder,
-  ElementType,
   type Graph,
   type Layer,
   type Node,
@@ -16,6 +15,7 @@ import {
   checkCacheShapes,
   constantChecker,
   hasKeyValueCache,
+  onlyIfAnyExited,
   rowMask,
 } from './decoder-caches.js';
 
@@ -199,9 +199,7 @@ function advance(
 
 /**
  * `update`'s states for samples that left before this segment, per slot: each block's state update applied
- * to the hidden state they exited with. Computed inside an `If` on "some sample has left", so a step where
- * every sample is still running (batch 1, a token that goes deeper) does not pay for the copies; otherwise
- * the pasts stand in, which the Where then ignores.
+ * to the hidden state they exited with, only computed when some sample has left (the pasts stand in).
  */
 function staleByUpdate(
   b: Builder,
@@ -212,21 +210,14 @@ function staleByUpdate(
   name: string,
 ): Map<StateSlot, Value> {
   if (slots.length === 0) return new Map();
-  const asInt = b.op('Cast', [exited], { to: ElementType.int32 }, `${name}/exited_int`);
-  const most = b.op('ReduceMax', [asInt], { keepdims: 0 }, `${name}/any_exited_int`);
-  const any = b.op(
-    'Greater',
-    [most, b.constant(`${name}/zero32`, Int32Array.of(0), [])],
-    {},
-    `${name}/any_exited`,
+  const stale = onlyIfAnyExited(
+    b,
+    exited,
+    `${name}/update`,
+    (tb) => slots.map((slot) => advance(tb, copies, slot, hidden)),
+    () => slots.map((slot) => slot.past),
   );
-  const node = b.ifNode({
-    cond: any,
-    name: `${name}/update`,
-    thenBranch: (tb) => slots.map((slot) => advance(tb, copies, slot, hidden)),
-    elseBranch: () => slots.map((slot) => slot.past),
-  });
-  return new Map(slots.map((slot, k) => [slot, node.outputs[k]!]));
+  return new Map(slots.map((slot, k) => [slot, stale[k]!]));
 }
 
 /**
