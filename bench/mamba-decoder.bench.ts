@@ -258,7 +258,7 @@ async function main(): Promise<void> {
     ];
     const costLines = [
       `Update: ${update1.toFixed(1)} µs per skipped block (exit after 1, ${layers - 1} skipped; ${update5.toFixed(1)} µs for the one block an exit after 5 skips) vs ${block.toFixed(1)} µs for running a block ((exit after 5 − exit after 1) ÷ 4, keep): ${((update1 / block) * 100).toFixed(0)} % of a block.`,
-      `When no token exits, update's step costs ${perSample.toFixed(0)} µs more than keep's (${(perSample / (layers - 1)).toFixed(1)} µs per block after the exit): the per-sample state updates are computed whether or not a sample exited.`,
+      `When no token exits, update's step costs ${perSample.toFixed(0)} µs more than keep's (${(perSample / (layers - 1)).toFixed(1)} µs per block after the exit): the If that skips the per-sample state updates when no sample has left, and the Where per state.`,
     ];
     console.log(`\n| single-exit model | decode step |\n| --- | --- |\n${forcedLines.join('\n')}`);
     console.log(costLines.join('\n'));
