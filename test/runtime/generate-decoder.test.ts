@@ -7,12 +7,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { formatDiagnostics } from '../../src/diagnostics/index.js';
 import { parseNpy } from '../../src/io/index.js';
 import { DecoderModel, GenerationError } from '../../src/runtime/index.js';
+import { batchedGreedy } from '../support/batched-greedy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE = join(ROOT, 'dsl/examples/decoder.ramp');
@@ -114,61 +115,25 @@ describe('generation with token-level exits matches PyTorch', () => {
  * alone. For recompute, each step also checks the deferral bookkeeping: every token in layer j−1's cache is
  * either in layer j's cache or pending at layer j, so cache lengths never increase with depth.
  */
-async function batchedGreedy(directory: string, batchPrompts: number[][], threshold: number) {
-  const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8'));
-  const session = await ort.InferenceSession.create(join(directory, 'model.onnx'), { logSeverityLevel: 3 });
-  const batch = batchPrompts.length;
-  const caches: Record<string, ort.Tensor> = {};
-  const carried: { input: string; output: string; shape: (number | string)[] }[] = [
-    ...manifest.decoder.caches.map((c: { past: string; present: string; shape: (number | string)[] }) => ({
-      input: c.past,
-      output: c.present,
-      shape: c.shape,
-    })),
-    ...(manifest.decoder.pending ?? []),
-  ];
-  for (const c of carried)
-    caches[c.input] = new ort.Tensor(
-      'float32',
-      new Float32Array(0),
-      c.shape.map((d: number | string, k: number) => (typeof d === 'number' ? d : k === 0 ? batch : 0)),
-    );
+async function batchedGreedyChecked(directory: string, batchPrompts: number[][], threshold: number) {
   const pendingCounts: number[][] = [];
-  let ids = batchPrompts.flat();
-  let width = batchPrompts[0]!.length;
-  const tokens: number[][] = batchPrompts.map(() => []);
-  const exits: number[][] = batchPrompts.map(() => []);
-  for (let step = 0; step < reference.new_tokens; step++) {
-    const out = await session.run({
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, width]),
-      'offramp.full_depth': new ort.Tensor('bool', Uint8Array.of(step === 0 ? 1 : 0), []),
-      'offramp.threshold': new ort.Tensor('float32', Float32Array.of(threshold), []),
-      ...caches,
-    });
-    for (const c of carried) caches[c.input] = out[c.output]!;
-    if (manifest.decoder.pending) {
-      const cacheLength = (layer: number) => out[`present.${layer - 1}.key`]!.dims[2]!;
+  const result = await batchedGreedy(
+    directory,
+    batchPrompts,
+    threshold,
+    reference.new_tokens,
+    (out, manifest) => {
+      const pending = manifest.decoder.pending;
+      if (!pending) return;
+      const cacheLength = (layer: number) => (out[`present.${layer - 1}.key`] as ort.Tensor).dims[2]!;
       const waiting = (layer: number) =>
-        out[manifest.decoder.pending.find((p: { layer: number }) => p.layer === layer).output]!.dims[1]!;
+        (out[pending.find((p) => p.layer === layer)!.output] as ort.Tensor).dims[1]!;
       for (let layer = 2; layer <= manifest.layers; layer++)
         expect(cacheLength(layer) + waiting(layer)).toBe(cacheLength(layer - 1));
       pendingCounts.push(Array.from({ length: manifest.layers - 1 }, (_, k) => waiting(k + 2)));
-    }
-    const logits = out.logits!;
-    const vocab = logits.dims[1]!;
-    ids = [];
-    for (let b = 0; b < batch; b++) {
-      const row = (logits.data as Float32Array).subarray(b * vocab, (b + 1) * vocab);
-      let best = 0;
-      for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
-      tokens[b]!.push(best);
-      exits[b]!.push(Number((out.exit_layer!.data as BigInt64Array)[b]));
-      ids.push(best);
-    }
-    width = 1;
-  }
-  await session.release();
-  return { tokens, exits, pendingCounts };
+    },
+  );
+  return { ...result, pendingCounts };
 }
 
 describe('a batch of prompts', () => {
@@ -181,7 +146,7 @@ describe('a batch of prompts', () => {
     const model = await modelFor(policy, cache);
     const directory = join(outDir, `gpt2_${policy}_${cache}`);
     const batchPrompts = prompts.slice(0, 4);
-    const batched = await batchedGreedy(directory, batchPrompts, threshold);
+    const batched = await batchedGreedyChecked(directory, batchPrompts, threshold);
     for (const [b, prompt] of batchPrompts.entries()) {
       const alone = await model.generate(prompt, {
         maxNewTokens: reference.new_tokens,

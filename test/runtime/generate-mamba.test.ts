@@ -7,12 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import { formatDiagnostics } from '../../src/diagnostics/index.js';
 import { parseNpy } from '../../src/io/index.js';
 import { DecoderModel } from '../../src/runtime/index.js';
+import { batchedGreedy } from '../support/batched-greedy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE = join(ROOT, 'dsl/examples/mamba-decoder.ramp');
@@ -106,52 +106,6 @@ describe('Mamba LM generation with token-level exits matches PyTorch', () => {
   });
 });
 
-/**
- * The step graph decides per sample: in a batch, a sample that exited keeps (or updates) its own skipped
- * blocks' states by Where while the others run on. Greedy decoding straight on onnxruntime, batch 16.
- */
-async function batchedGreedy(directory: string, prompts: number[][], threshold: number) {
-  const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8'));
-  const session = await ort.InferenceSession.create(join(directory, 'model.onnx'), { logSeverityLevel: 3 });
-  const batch = prompts.length;
-  const states: Record<string, ort.Tensor> = {};
-  for (const c of manifest.decoder.caches as {
-    past: string;
-    present: string;
-    shape: (number | string)[];
-  }[]) {
-    const dims = c.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? batch : 0));
-    states[c.past] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
-  }
-  let ids = prompts.flat();
-  let width = prompts[0]!.length;
-  const tokens: number[][] = prompts.map(() => []);
-  const exits: number[][] = prompts.map(() => []);
-  for (let step = 0; step < reference.new_tokens; step++) {
-    const out = await session.run({
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [batch, width]),
-      'offramp.full_depth': new ort.Tensor('bool', Uint8Array.of(step === 0 ? 1 : 0), []),
-      'offramp.threshold': new ort.Tensor('float32', Float32Array.of(threshold), []),
-      ...states,
-    });
-    for (const c of manifest.decoder.caches) states[c.past] = out[c.present]!;
-    const logits = out.logits!;
-    const vocab = logits.dims[1]!;
-    ids = [];
-    for (let b = 0; b < batch; b++) {
-      const row = (logits.data as Float32Array).subarray(b * vocab, (b + 1) * vocab);
-      let best = 0;
-      for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
-      tokens[b]!.push(best);
-      exits[b]!.push(Number((out.exit_layer!.data as BigInt64Array)[b]));
-      ids.push(best);
-    }
-    width = 1;
-  }
-  await session.release();
-  return { tokens, exits };
-}
-
 describe('a batch of prompts', () => {
   it.each([
     ['maxprob', 0.255],
@@ -163,7 +117,12 @@ describe('a batch of prompts', () => {
         const setting = exiting.find(
           (s) => s.policy === policy && s.strategy === strategy && s.threshold === threshold,
         )!;
-        const batched = await batchedGreedy(directories.get(`${policy}-${strategy}`)!, prompts, threshold);
+        const batched = await batchedGreedy(
+          directories.get(`${policy}-${strategy}`)!,
+          prompts,
+          threshold,
+          reference.new_tokens,
+        );
         for (const k of prompts.keys()) {
           expect(batched.tokens[k], `${strategy}, prompt ${k}`).toEqual(setting.tokens[k]);
           expect(batched.exits[k]).toEqual(setting.exit_layer[k]);
