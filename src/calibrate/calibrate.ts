@@ -116,10 +116,14 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const budget = options.budget ?? declared?.accuracyBudget?.value ?? DEFAULT_BUDGET;
   if (data === undefined) {
     diagnostics.push(
-      diagnostic('OR7003', {
-        file: options.file,
-        reason: `model '${linked.model.name.value}' has no calibration { dataset: ... }: give the data with --data`,
-      }),
+      diagnostic(
+        'OR7003',
+        {
+          file: options.file,
+          reason: `model '${linked.model.name.value}' has no calibration { dataset: ... }: give the data with --data`,
+        },
+        { span: linked.model.name.loc },
+      ),
     );
     return { diagnostics, ...empty };
   }

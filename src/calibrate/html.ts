@@ -1,6 +1,5 @@
 import type { CalibrationResult } from './calibrate.js';
-import { paretoFrontier } from './frontier.js';
-import { comparisonSvg, tradeoffSvg } from './svg.js';
+import { comparisonCharts, policyCharts } from './charts.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const pct = (q: number) => `${(q * 100).toFixed(2)}%`;
@@ -83,15 +82,7 @@ export function calibrationHtml(r: CalibrationResult, budget: number): string {
  */
 function calibrationSection(r: CalibrationResult, budget: number, id: (name: string) => string): string {
   const layers = r.layers ?? 0;
-  const tradeoff = tradeoffSvg({
-    title: `${r.policy}: ${r.qualityKind} vs mean exit layer`,
-    points: r.points,
-    frontier: r.frontier,
-    ...(r.chosen ? { chosen: r.chosen } : {}),
-    reference: r.reference ?? 0,
-    layers,
-    qualityLabel: r.qualityKind ?? 'quality',
-  });
+  const charts = policyCharts(r);
   const exitQuality = barsSvg({
     title: `per-exit head ${r.qualityKind}`,
     labels: (r.exitLayers ?? []).map((l) => `L${l}`),
@@ -109,19 +100,8 @@ function calibrationSection(r: CalibrationResult, budget: number, id: (name: str
       })
     : '<p>No setting stays within the budget, so there is no histogram.</p>';
   const lat = r.latency;
-  const latencyChart = lat
-    ? tradeoffSvg({
-        title: `${r.policy}: ${r.qualityKind} vs measured latency`,
-        points: r.points,
-        frontier: paretoFrontier(r.points, (p) => p.meanLatencyMs ?? 0),
-        ...(r.chosen ? { chosen: r.chosen } : {}),
-        reference: r.reference ?? 0,
-        layers,
-        qualityLabel: r.qualityKind ?? 'quality',
-        axis: 'latency',
-        baselineMs: lat.backboneMs,
-      })
-    : `<p>No latency model${r.latencyError ? `: ${esc(r.latencyError)}` : ''}.</p>`;
+  const latencyChart =
+    charts.latency ?? `<p>No latency model${r.latencyError ? `: ${esc(r.latencyError)}` : ''}.</p>`;
   const segmentChart = lat
     ? barsSvg({
         title: 'latency per segment (ms, batch 1, median)',
@@ -164,7 +144,7 @@ function calibrationSection(r: CalibrationResult, budget: number, id: (name: str
   return `<p>${r.examples} examples; quality is ${esc(r.qualityKind ?? '')}; the full model reaches ${pct(r.reference ?? 0)}; budget ${pct(budget)}.</p>
 <p id="${id('chosen')}">${r.chosen ? `Chosen: <b>${esc(describe(r.chosen.setting))}</b>, ${pct(r.chosen.quality)} at mean exit layer ${r.chosen.meanExitLayer.toFixed(2)} of ${layers} (ideal speed-up ${(layers / r.chosen.meanExitLayer).toFixed(2)}x).` : 'No setting stays within the budget.'}</p>
 ${guarantee}
-<figure id="${id('tradeoff')}">${tradeoff}</figure>
+<figure id="${id('tradeoff')}">${charts.layer}</figure>
 <figure id="${id('tradeoff-latency')}">${latencyChart}</figure>
 <figure id="${id('exit-quality')}">${exitQuality}</figure>
 <figure id="${id('histogram')}">${histogram}</figure>
@@ -196,33 +176,9 @@ export function comparisonHtml(
   const label = (r: CalibrationResult) => `${r.policy} (${r.model})`;
   const layers = first.layers ?? 0;
   const quality = first.qualityKind ?? 'quality';
-  const byLayer = comparisonSvg({
-    title: `every policy: ${quality} vs mean exit layer`,
-    series: results.map((r) => ({
-      name: label(r),
-      frontier: r.frontier,
-      ...(r.chosen ? { chosen: r.chosen } : {}),
-    })),
-    reference: first.reference ?? 0,
-    layers,
-    qualityLabel: quality,
-  });
-  const timed = results.every((r) => r.latency);
-  const byLatency = timed
-    ? comparisonSvg({
-        title: `every policy: ${quality} vs measured latency`,
-        series: results.map((r) => {
-          const frontier = paretoFrontier(r.points, (p) => p.meanLatencyMs ?? 0);
-          const chosen = r.chosen && frontier.includes(r.chosen) ? r.chosen : undefined;
-          return { name: label(r), frontier, ...(chosen ? { chosen } : {}) };
-        }),
-        reference: first.reference ?? 0,
-        layers,
-        qualityLabel: quality,
-        axis: 'latency',
-        baselineMs: first.latency!.backboneMs,
-      })
-    : '<p>No latency model for every policy.</p>';
+  const charts = comparisonCharts(results);
+  const byLayer = charts.layer;
+  const byLatency = charts.latency ?? '<p>No latency model for every policy.</p>';
   const rows = results
     .map((r) => {
       const c = r.chosen;

@@ -6,6 +6,7 @@ export {
   type RiskControlResult,
 } from './calibrate.js';
 export { candidateSettings } from './candidates.js';
+export { comparisonCharts, policyCharts, type TradeoffCharts } from './charts.js';
 export { type CalibrationData, JSONL_PAD_ID, readCalibrationData } from './data.js';
 export { cheapestWithin, type Measured, paretoFrontier } from './frontier.js';
 export { barsSvg, calibrationHtml, comparisonHtml, flopsText } from './html.js';

@@ -13,15 +13,21 @@ function ticks(max: number, count: number): number[] {
   );
 }
 
-interface ChartOptions {
+/** What every quality-against-cost chart is drawn against. */
+interface ChartAxes {
   readonly title: string;
-  /** Every quality the chart must show (candidates and the reference). */
-  readonly qualities: readonly number[];
+  /** The full model's quality (a dashed horizontal line). */
   readonly reference: number;
   readonly layers: number;
   readonly qualityLabel: string;
   readonly axis?: 'layer' | 'latency';
+  /** The backbone's latency (latency axis: a dashed vertical line). */
   readonly baselineMs?: number;
+}
+
+interface ChartOptions extends ChartAxes {
+  /** Every quality the chart must show (candidates and the reference). */
+  readonly qualities: readonly number[];
   /** Largest latency on the chart (latency axis only). */
   readonly latencyMax?: number;
 }
@@ -84,17 +90,13 @@ function chartFrame(o: ChartOptions) {
  * The cost axis is the mean exit layer (1..layers) by default; with `axis: 'latency'` it is each point's
  * `meanLatencyMs` from 0, and `baselineMs` (the backbone as given) is drawn as a dashed vertical line.
  */
-export function tradeoffSvg<S>(options: {
-  readonly title: string;
-  readonly points: readonly Measured<S>[];
-  readonly frontier: readonly Measured<S>[];
-  readonly chosen?: Measured<S>;
-  readonly reference: number;
-  readonly layers: number;
-  readonly qualityLabel: string;
-  readonly axis?: 'layer' | 'latency';
-  readonly baselineMs?: number;
-}): string {
+export function tradeoffSvg<S>(
+  options: ChartAxes & {
+    readonly points: readonly Measured<S>[];
+    readonly frontier: readonly Measured<S>[];
+    readonly chosen?: Measured<S>;
+  },
+): string {
   const { parts, x, y, costOf, path } = chartFrame({
     ...options,
     qualities: [...options.points.map((p) => p.quality), options.reference],
@@ -131,19 +133,15 @@ const SERIES_COLOURS = [
  * Several policies' trade-offs on one chart: each policy's Pareto frontier as a line of its own colour, its
  * frontier settings as dots and its chosen setting ringed, with a legend; the full model's quality dashed.
  */
-export function comparisonSvg<S>(options: {
-  readonly title: string;
-  readonly series: readonly {
-    readonly name: string;
-    readonly frontier: readonly Measured<S>[];
-    readonly chosen?: Measured<S>;
-  }[];
-  readonly reference: number;
-  readonly layers: number;
-  readonly qualityLabel: string;
-  readonly axis?: 'layer' | 'latency';
-  readonly baselineMs?: number;
-}): string {
+export function comparisonSvg<S>(
+  options: ChartAxes & {
+    readonly series: readonly {
+      readonly name: string;
+      readonly frontier: readonly Measured<S>[];
+      readonly chosen?: Measured<S>;
+    }[];
+  },
+): string {
   const all = options.series.flatMap((s) => s.frontier);
   const { W, m, parts, x, y, costOf, path } = chartFrame({
     ...options,

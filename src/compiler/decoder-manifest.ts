@@ -7,7 +7,7 @@ import {
   stateKind,
   stateName,
 } from '../passes/index.js';
-import { keyFor } from '../passes/insert-exit-heads.js';
+import { keyFor } from '../passes/name-templates.js';
 import { FULL_DEPTH_INPUT } from '../passes/insert-policy.js';
 import type { CompilePlan } from '../passes/plan.js';
 import type { DecoderSpec } from '../runtime/manifest.js';

@@ -1,7 +1,15 @@
 import { diagnostic } from '../diagnostics/index.js';
-import { type Builder, ElementType, type Layer, type Node, type Value } from '../ir/index.js';
+import {
+  type Builder,
+  ElementType,
+  type Graph,
+  type Layer,
+  type Node,
+  readsOf,
+  type Value,
+} from '../ir/index.js';
 import type { CompileContext, ExitRecord } from './context.js';
-import { keyFor } from './insert-exit-heads.js';
+import { keyFor } from './name-templates.js';
 
 /** One cache tensor of one layer: `present = Concat(past, fresh)` along the sequence axis. */
 export interface CacheSlot {
@@ -62,7 +70,7 @@ export function cacheSlots(ctx: CompileContext): Map<Layer, CacheSlot[]> | undef
       own.push({ layer, past, present, concat, fresh, projection: [] });
     }
     // One projection for the layer's keys and values: propagate copies the shared norm and QKV MatMul once.
-    const projection = projectionOf(
+    const projection = layerCone(
       layer,
       own.map((slot) => slot.fresh),
     );
@@ -145,25 +153,64 @@ export function constantChecker(): (v: Value) => boolean {
 }
 
 /**
- * The nodes between a layer's input and its fresh cache entries: the layer's own, plus constant-only nodes
- * wherever the exporter put them (it shares identical constants across layer scopes). Taken before any
- * node moves into a branch, so the copy can be made anywhere.
+ * The nodes `values` depend on between the layer's input and them: the layer's own (captures of Loop/If
+ * bodies included), plus constant-only nodes wherever the exporter put them (it shares identical constants
+ * across layer scopes, puts shared weights behind an Identity, a Loop's empty sequence outside any scope),
+ * in graph order. Taken before any node moves into a branch, so the copy can be made anywhere.
  */
-function projectionOf(layer: Layer, fresh: readonly Value[]): Node[] {
+export function layerCone(layer: Layer, values: readonly Value[]): Node[] {
   const inside = new Set(layer.nodes);
-  const picked = new Set<Node>();
   const isConstant = constantChecker();
-  const stack = [...fresh];
+  const picked = new Set<Node>();
+  const stack = [...values];
   while (stack.length > 0) {
     const v = stack.pop()!;
     const node = v.producer;
     if (!node || v === layer.input || picked.has(node)) continue;
     if (!inside.has(node) && !isConstant(v)) continue;
     picked.add(node);
-    for (const input of node.inputs) if (input) stack.push(input);
+    for (const read of readsOf(node)) stack.push(read);
   }
-  const order = new Map(layer.input.graph.nodes.map((n, k) => [n, k]));
-  return [...picked].sort((x, y) => order.get(x)! - order.get(y)!);
+  return layer.input.graph.nodes.filter((n) => picked.has(n));
+}
+
+/**
+ * Copies of a block's cone applied to another hidden state (CALM's propagated keys/values, a Mamba block's
+ * updated states): one copy per graph, cone and hidden state, so the values one cone computes (a layer's
+ * keys and values, a block's conv and SSM state) share it.
+ */
+export class ConeCopies {
+  private readonly made = new Map<Graph, Map<readonly Node[], Map<Value, Map<Value, Value>>>>();
+
+  /**
+   * `cone`, which reads `input`, copied into `b` with `hidden` in its place; the map from each original
+   * value to its copy. `before` maps a value to what carries it now (make-conditional's If outputs).
+   */
+  copy(
+    b: Builder,
+    cone: readonly Node[],
+    input: Value,
+    hidden: Value,
+    before: (v: Value) => Value = (v) => v,
+  ): Map<Value, Value> {
+    const byCone = this.made.get(b.graph) ?? new Map<readonly Node[], Map<Value, Map<Value, Value>>>();
+    this.made.set(b.graph, byCone);
+    const byHidden = byCone.get(cone) ?? new Map<Value, Map<Value, Value>>();
+    byCone.set(cone, byHidden);
+    let remap = byHidden.get(hidden);
+    if (!remap) {
+      // The block's input may by now be read through the If that carries it (`before`): both stand for it.
+      remap = b.cloneNodes(
+        cone,
+        new Map([
+          [input, hidden],
+          [before(input), hidden],
+        ]),
+      );
+      byHidden.set(hidden, remap);
+    }
+    return remap;
+  }
 }
 
 /** A per-sample flag [B] shaped to select whole rows of a rank-`rank` tensor in Where. */

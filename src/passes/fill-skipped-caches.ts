@@ -1,7 +1,14 @@
-import { Builder, type Graph, type Node, sortTopologically, type Value } from '../ir/index.js';
+import { Builder, type Node, sortTopologically, type Value } from '../ir/index.js';
 import type { CompilerPass } from './compiler-pass.js';
 import type { ExitRecord } from './context.js';
-import { type CacheSlot, cacheSlots, carryExitHidden, onlyIfAnyExited, rowMask } from './decoder-caches.js';
+import {
+  type CacheSlot,
+  ConeCopies,
+  cacheSlots,
+  carryExitHidden,
+  onlyIfAnyExited,
+  rowMask,
+} from './decoder-caches.js';
 
 type Extra = NonNullable<ExitRecord['extras']>[number];
 
@@ -34,7 +41,7 @@ export const fillSkippedCaches: CompilerPass = {
     let carriedHidden: Value | undefined;
     let filled = 0;
     let first = 1;
-    const copies: Copies = new Map();
+    const copies = new ConeCopies();
     ctx.exits.forEach((exit, k) => {
       const extras: Extra[] = [];
       const exited = k > 0 ? ctx.exits[k - 1]!.carried?.exited : undefined;
@@ -49,7 +56,7 @@ export const fillSkippedCaches: CompilerPass = {
               b,
               exited,
               `offramp/cache/layer${layerNumber}/propagate`,
-              (tb) => projectAll(tb, own, hiddenBefore!),
+              (tb) => projectAll(tb, copies, own, hiddenBefore!),
               () => own.map((slot) => slot.fresh),
             )
           : undefined;
@@ -66,7 +73,7 @@ export const fillSkippedCaches: CompilerPass = {
             value: slot.present,
             whenSkipped: (eb, before) => {
               const entries = propagate
-                ? projectAll(eb, own, before(hiddenBefore!), before, copies)[s]!
+                ? projectAll(eb, copies, own, before(hiddenBefore!), before)[s]!
                 : before(kvBefore![s]!);
               return eb.op('Concat', [slot.past, entries], { axis: axisOf(slot.concat) }, `${name}/skipped`);
             },
@@ -101,42 +108,22 @@ function forward(value: Value, earlier: Value): Extra {
 
 const axisOf = (concat: Node) => Number(concat.intAttribute('axis', 2n));
 
-/** Copies made in each graph of each layer's projection, by the hidden state they read. */
-type Copies = Map<Graph, Map<readonly Node[], Map<Value, Value[]>>>;
-
 /**
  * CALM's propagation: the layer's own key and value projections (one shared copy: its norm and QKV MatMul)
- * applied to another hidden state, copied into `b`; with `copies`, one copy per graph and hidden state.
+ * applied to another hidden state, copied into `b`.
  */
 function projectAll(
   b: Builder,
+  copies: ConeCopies,
   slots: readonly CacheSlot[],
   hidden: Value,
-  before: (v: Value) => Value = (v) => v,
-  copies?: Copies,
+  before?: (v: Value) => Value,
 ): Value[] {
-  const projection = slots[0]!.projection;
-  const byProjection = copies?.get(b.graph) ?? new Map<readonly Node[], Map<Value, Value[]>>();
-  copies?.set(b.graph, byProjection);
-  const byHidden = byProjection.get(projection) ?? new Map<Value, Value[]>();
-  byProjection.set(projection, byHidden);
-  const known = byHidden.get(hidden);
-  if (known) return known;
-  // The layer's input may by now be read through the If that carries it (`before`): both stand for it.
-  const input = slots[0]!.layer.input;
-  const remap = b.cloneNodes(
-    projection,
-    new Map([
-      [input, hidden],
-      [before(input), hidden],
-    ]),
-  );
-  const projected = slots.map((slot) => {
+  const remap = copies.copy(b, slots[0]!.projection, slots[0]!.layer.input, hidden, before);
+  return slots.map((slot) => {
     const v = remap.get(slot.fresh);
     if (!v)
       throw new Error(`'${slot.present.name}': the fresh cache entries are not computed inside the layer`);
     return v;
   });
-  byHidden.set(hidden, projected);
-  return projected;
 }

@@ -11,13 +11,15 @@ import {
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext, ExitRecord } from './context.js';
 import {
+  ConeCopies,
   carryExitHidden,
   checkCacheShapes,
-  constantChecker,
   hasKeyValueCache,
+  layerCone,
   onlyIfAnyExited,
   rowMask,
 } from './decoder-caches.js';
+import { stateKind, stateName } from './name-templates.js';
 
 /**
  * One recurrent state (a Mamba block's conv or SSM state, a backbone layer's or a confidence classifier's):
@@ -35,28 +37,11 @@ interface StateSlot {
 type Extra = NonNullable<ExitRecord['extras']>[number];
 
 /**
- * A recurrent state's name from its pattern: `{i}` is the 0-based layer, `*` the state's kind (`conv`, `ssm`);
- * a pattern without `*` is a prefix the kind follows (`past_key_values.{i}.` + `key`).
- */
-export function stateName(pattern: string, layer: number, kind: string): string {
-  const withKind = pattern.includes('*') ? pattern : `${pattern}*`;
-  return withKind.replaceAll('{i}', String(layer)).replace('*', kind);
-}
-
-/** The kind a state name has under `pattern` for `layer`, or undefined when it does not match. */
-export function stateKind(pattern: string, layer: number, name: string): string | undefined {
-  const [before, after] = stateName(pattern, layer, '\u0000').split('\u0000') as [string, string];
-  if (!name.startsWith(before) || !name.endsWith(after) || name.length <= before.length + after.length)
-    return undefined;
-  return name.slice(before.length, name.length - after.length);
-}
-
-/**
  * Every layer's state slots, paired by name: the input the `past` pattern names (`past_conv.{i}` for
  * `past_*.{i}`) goes with the output the `present` pattern names for the same kind. Each layer must have one
  * output per input, all paired; anything else is OR5002.
  */
-function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> | undefined {
+function stateSlots(ctx: CompileContext): Map<Layer, StateSlot[]> | undefined {
   const decoder = ctx.plan.decoder!;
   const slots = new Map<Layer, StateSlot[]>();
   const keyValue = ctx.layers?.find(hasKeyValueCache);
@@ -74,7 +59,7 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
     return undefined;
   }
   for (const layer of ctx.layers ?? []) {
-    const own: StateSlot[] = [];
+    const pairs: { past: Value; present: Value }[] = [];
     for (const past of layer.stateInputs) {
       const kind = stateKind(decoder.past, layer.index, past.name);
       const presentName = kind === undefined ? undefined : stateName(decoder.present, layer.index, kind);
@@ -92,16 +77,9 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
         return undefined;
       }
       if (!checkCacheShapes(ctx, layer, past, present)) return undefined;
-      own.push({ input: layer.input, past, present, cone: [] });
+      pairs.push({ past, present });
     }
-    // One cone for all of the layer's states: `update` copies the shared part (norm, in_proj) once.
-    const cone = coneOf(
-      layer,
-      own.map((slot) => slot.present),
-      graph,
-    );
-    own.splice(0, own.length, ...own.map((slot) => ({ ...slot, cone })));
-    if (own.length === 0 || own.length !== layer.stateOutputs.length) {
+    if (pairs.length === 0 || pairs.length !== layer.stateOutputs.length) {
       ctx.diagnostics.push(
         diagnostic(
           'OR5002',
@@ -113,29 +91,17 @@ function stateSlots(ctx: CompileContext, graph: Graph): Map<Layer, StateSlot[]> 
       );
       return undefined;
     }
-    slots.set(layer, own);
+    // One cone for all of the layer's states: `update` copies the shared part (norm, in_proj) once.
+    const cone = layerCone(
+      layer,
+      pairs.map((p) => p.present),
+    );
+    slots.set(
+      layer,
+      pairs.map((p) => ({ input: layer.input, ...p, cone })),
+    );
   }
   return slots;
-}
-
-/**
- * The nodes `value` depends on within its layer (captures of Loop/If bodies included), plus constant-only
- * nodes wherever the exporter put them (shared weights behind an Identity, a Loop's empty sequence), in graph
- * order. Taken before any node moves into a branch, so the copy can be made anywhere.
- */
-function coneOf(layer: Layer, values: readonly Value[], graph: Graph): Node[] {
-  const inside = new Set(layer.nodes);
-  const isConstant = constantChecker();
-  const needed = new Set<Node>();
-  const stack = [...values];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    const producer = v.producer;
-    if (!producer || needed.has(producer) || !(inside.has(producer) || isConstant(v))) continue;
-    needed.add(producer);
-    for (const read of readsOf(producer)) stack.push(read);
-  }
-  return graph.nodes.filter((n) => needed.has(n));
 }
 
 /** The nodes between `input` and `value` (constants included), in graph order: a classifier's state update. */
@@ -164,35 +130,15 @@ function classifierSlots(exit: ExitRecord, graph: Graph): StateSlot[] {
   }));
 }
 
-/** Copies made of each block's state update, by graph and hidden state: one per block, not one per state. */
-type Copies = Map<Graph, Map<readonly Node[], Map<Value, Map<Value, Value>>>>;
-
-/** The layer's own state update applied to another hidden state (a skipped block's `update`), copied into `b`. */
+/** The block's own state update applied to another hidden state (a skipped block's `update`), copied into `b`. */
 function advance(
   b: Builder,
-  copies: Copies,
+  copies: ConeCopies,
   slot: StateSlot,
   hidden: Value,
-  before: (v: Value) => Value = (v) => v,
+  before?: (v: Value) => Value,
 ): Value {
-  const byCone = copies.get(b.graph) ?? new Map<readonly Node[], Map<Value, Map<Value, Value>>>();
-  copies.set(b.graph, byCone);
-  const byHidden = byCone.get(slot.cone) ?? new Map<Value, Map<Value, Value>>();
-  byCone.set(slot.cone, byHidden);
-  let remap = byHidden.get(hidden);
-  if (!remap) {
-    // The block's input may by now be read through the If that carries it (`before`): both stand for it.
-    const input = slot.input;
-    remap = b.cloneNodes(
-      slot.cone,
-      new Map([
-        [input, hidden],
-        [before(input), hidden],
-      ]),
-    );
-    byHidden.set(hidden, remap);
-  }
-  const advanced = remap.get(slot.present);
+  const advanced = copies.copy(b, slot.cone, slot.input, hidden, before).get(slot.present);
   if (!advanced) throw new Error(`the state '${slot.present.name}' is not computed inside its layer`);
   return advanced;
 }
@@ -203,7 +149,7 @@ function advance(
  */
 function staleByUpdate(
   b: Builder,
-  copies: Copies,
+  copies: ConeCopies,
   slots: readonly StateSlot[],
   exited: Value,
   hidden: Value,
@@ -238,11 +184,11 @@ export const fillSkippedStates: CompilerPass = {
     const decoder = ctx.plan.decoder;
     if (!decoder || (decoder.cache !== 'keep' && decoder.cache !== 'update'))
       return { modified: false, statistics: { 'filled-states': 0 } };
-    const slots = stateSlots(ctx, model.graph);
+    const slots = stateSlots(ctx);
     if (!slots) return { modified: false, statistics: { 'filled-states': 0 } };
     // Taken before any node moves: a classifier's cone, like a layer's, is copied for `update`.
     const classifiers = new Map(ctx.exits.map((e) => [e, classifierSlots(e, model.graph)]));
-    const copies: Copies = new Map();
+    const copies = new ConeCopies();
     const b = new Builder(model, model.graph);
     const layers = ctx.layers ?? [];
     const update = decoder.cache === 'update';

@@ -9,11 +9,8 @@ import { applyLmHead, findLmHead, type LmHead } from './heads/lm-head.js';
 import { mambaClassifier } from './heads/mamba.js';
 import { exitNorm } from './heads/norm.js';
 import { poolTokens } from './heads/pool.js';
+import { keyFor } from './name-templates.js';
 import type { HeadPlan } from './plan.js';
-
-/** Resolves `{i}` (0-based module index) in a key template. */
-export const keyFor = (template: string, moduleIndex: number) =>
-  template.replaceAll('{i}', String(moduleIndex));
 
 type WeightHead = Extract<HeadPlan, { kind: 'weights' }>;
 

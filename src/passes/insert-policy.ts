@@ -4,7 +4,7 @@ import { type Carried, type DType, driverStep, type ExitContext, policySpecs } f
 import type { CompilerPass } from './compiler-pass.js';
 import type { CompileContext } from './context.js';
 import { graphOps } from './graph-ops.js';
-import { keyFor } from './insert-exit-heads.js';
+import { keyFor } from './name-templates.js';
 import { policyOptionsOf } from './plan.js';
 
 const CODE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int64: 7, bool: 9 };

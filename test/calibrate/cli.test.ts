@@ -118,6 +118,8 @@ describe('offramp calibrate', () => {
     expect(missing.stderr).toMatch(
       /OR7003.*no calibration \{ dataset: \.\.\. \}: give the data with --data/s,
     );
+    // At the model's declaration in the .ramp file (line 2 of the source, which starts with a newline).
+    expect(missing.stderr).toMatch(/bare\.ramp:2:7/);
   }, 180_000);
 
   it('calibrates every model of a file, compares them in one report and updates each artifact', async () => {

@@ -6,11 +6,10 @@ import {
   type CalibrationResult,
   calibrateModels,
   calibrationHtml,
+  comparisonCharts,
   comparisonHtml,
-  comparisonSvg,
   flopsText,
-  paretoFrontier,
-  tradeoffSvg,
+  policyCharts,
 } from '../../calibrate/index.js';
 import { diagnostic } from '../../diagnostics/index.js';
 import { writeFileAtomic } from '../../io/index.js';
@@ -262,67 +261,14 @@ async function writeReport(
     join(dir, 'calibration.html'),
     single ? calibrationHtml(results[0]!, budgetOf(results[0]!)) : comparisonHtml(results, budgetOf),
   );
-  const first = results[0]!;
   for (const result of results) {
     const suffix = single ? '' : `-${result.model}`;
-    await writeFileAtomic(
-      join(dir, `tradeoff${suffix}.svg`),
-      tradeoffSvg({
-        title: `${result.model}: ${result.policy} settings`,
-        points: result.points,
-        frontier: result.frontier,
-        ...(result.chosen ? { chosen: result.chosen } : {}),
-        reference: result.reference!,
-        layers: result.layers!,
-        qualityLabel: result.qualityKind!,
-      }),
-    );
-    if (result.latency)
-      await writeFileAtomic(
-        join(dir, `tradeoff-latency${suffix}.svg`),
-        tradeoffSvg({
-          title: `${result.model}: ${result.policy} settings against measured latency`,
-          points: result.points,
-          frontier: paretoFrontier(result.points, (p) => p.meanLatencyMs ?? 0),
-          ...(result.chosen ? { chosen: result.chosen } : {}),
-          reference: result.reference!,
-          layers: result.layers!,
-          qualityLabel: result.qualityKind!,
-          axis: 'latency',
-          baselineMs: result.latency.backboneMs,
-        }),
-      );
+    const charts = policyCharts(result);
+    await writeFileAtomic(join(dir, `tradeoff${suffix}.svg`), charts.layer);
+    if (charts.latency) await writeFileAtomic(join(dir, `tradeoff-latency${suffix}.svg`), charts.latency);
   }
   if (single) return;
-  const label = (r: CalibrationResult) => `${r.policy} (${r.model})`;
-  await writeFileAtomic(
-    join(dir, 'tradeoff.svg'),
-    comparisonSvg({
-      title: `every policy: ${first.qualityKind} vs mean exit layer`,
-      series: results.map((r) => ({
-        name: label(r),
-        frontier: r.frontier,
-        ...(r.chosen ? { chosen: r.chosen } : {}),
-      })),
-      reference: first.reference!,
-      layers: first.layers!,
-      qualityLabel: first.qualityKind!,
-    }),
-  );
-  if (results.every((r) => r.latency))
-    await writeFileAtomic(
-      join(dir, 'tradeoff-latency.svg'),
-      comparisonSvg({
-        title: `every policy: ${first.qualityKind} vs measured latency`,
-        series: results.map((r) => ({
-          name: label(r),
-          frontier: paretoFrontier(r.points, (p) => p.meanLatencyMs ?? 0),
-        })),
-        reference: first.reference!,
-        layers: first.layers!,
-        qualityLabel: first.qualityKind!,
-        axis: 'latency',
-        baselineMs: first.latency!.backboneMs,
-      }),
-    );
+  const compared = comparisonCharts(results);
+  await writeFileAtomic(join(dir, 'tradeoff.svg'), compared.layer);
+  if (compared.latency) await writeFileAtomic(join(dir, 'tradeoff-latency.svg'), compared.latency);
 }

@@ -1,5 +1,6 @@
 import { type Builder, ElementType, type Value } from '../../ir/index.js';
 import type { CompileContext, ExitRecord } from '../context.js';
+import { keyFor, stateName } from '../name-templates.js';
 import { HeadWeights } from './head-weights.js';
 import { type MambaState, mambaBlock, mambaStateSizes } from './mamba.js';
 
@@ -7,25 +8,20 @@ import { type MambaState, mambaBlock, mambaStateSizes } from './mamba.js';
 export const CLASSIFIER_STATE_PAST = 'offramp.classifier.{i}.*';
 export const CLASSIFIER_STATE_PRESENT = 'offramp.classifier.{i}.*.next';
 
-const stateName = (pattern: string, index: number, kind: string) =>
-  pattern.replaceAll('{i}', String(index)).replace('*', kind);
-const keyFor = (template: string, index: number) => template.replaceAll('{i}', String(index));
-
 /**
  * The learned policy's confidence classifier when it is a Mamba block (DYNAMAX's Mamba exit classifier): per
  * exit but the last, the block reads the exit layer's hidden states and its two output scores become
  * `ExitRecord.scores`. In a decoder step the block carries its own conv and SSM state from token to token:
  * graph inputs `offramp.classifier.{i}.conv|ssm` (zeros before the first token) and outputs
  * `offramp.classifier.{i}.conv|ssm.next`, recorded on the exit (`classifierState`) for the skipped-state pass.
- * Returns false when the weights do not fit (diagnostics are already reported).
+ * Weights that do not fit are reported by `HeadWeights` (the exit then has no scores).
  */
-export function insertConfidenceClassifiers(b: Builder, ctx: CompileContext): boolean {
+export function insertConfidenceClassifiers(b: Builder, ctx: CompileContext): void {
   const policy = ctx.plan.policy;
-  if (policy.kind !== 'learned' || policy.classifier !== 'mamba') return true;
+  if (policy.kind !== 'learned' || policy.classifier !== 'mamba') return;
   const weights = new HeadWeights(b, ctx, policy.weightsFile ?? '');
   const prefix = policy.weightsPrefix ?? '';
   const layers = ctx.layers ?? [];
-  let ok = true;
   ctx.exits.forEach((exit: ExitRecord, k) => {
     if (k === ctx.exits.length - 1) return; // the last exit always exits: no classifier
     const index = exit.layer - 1;
@@ -52,10 +48,7 @@ export function insertConfidenceClassifiers(b: Builder, ctx: CompileContext): bo
       `offramp/exit${exit.layer}/confidence_mamba`,
       carried,
     );
-    if (!built) {
-      ok = false;
-      return;
-    }
+    if (!built) return;
     built.logits.type = { elementType: ElementType.float32 };
     exit.scores = built.logits;
     if (carried && built.state) {
@@ -72,5 +65,4 @@ export function insertConfidenceClassifiers(b: Builder, ctx: CompileContext): bo
       };
     }
   });
-  return ok;
 }
