@@ -13,36 +13,12 @@ import { inferElementTypes } from './element-types.js';
 import { buildBefore, initializerOf, newBuilder, removeDeadNodes, replaceReads } from './graph-edit.js';
 import type { LegalizePass } from './legalize-pass.js';
 import { reduce } from './ops.js';
-import { hostShapeNodes } from './placement.js';
+import { hostShapeNodes, SHAPE_OPERANDS } from './placement.js';
 import { tensorNumbers } from './tensor-values.js';
 
 /** Slice's "to the end" bound. */
 const INT64_MAX = 9223372036854775807n;
 const INT32_MAX = 2147483647n;
-
-/** The node's operands that hold a shape, axes, sizes or bounds: ORT reads these on the host. */
-const SHAPE_PORTS: Readonly<Record<string, readonly number[]>> = {
-  Reshape: [1],
-  Expand: [1],
-  ConstantOfShape: [0],
-  Tile: [1],
-  Slice: [1, 2, 3, 4],
-  Unsqueeze: [1],
-  Squeeze: [1],
-  Pad: [1, 3],
-  Split: [1],
-  TopK: [1],
-  CumSum: [1],
-  ReduceSum: [1],
-  ReduceMean: [1],
-  ReduceMax: [1],
-  ReduceMin: [1],
-  ReduceProd: [1],
-  ReduceLogSumExp: [1],
-  ReduceSumSquare: [1],
-  ReduceL1: [1],
-  ReduceL2: [1],
-};
 
 interface Fold {
   readonly node: Node;
@@ -263,7 +239,7 @@ export const foldShapeValues: LegalizePass = {
           linears.push(linear);
           continue;
         }
-        const shapePorts = SHAPE_PORTS[node.op] ?? [];
+        const shapePorts = SHAPE_OPERANDS[node.op] ?? [];
         for (const [port, v] of node.inputs.entries()) {
           if (!v?.producer || v.producer.op === 'Constant') continue;
           const known = values.get(v);

@@ -35,8 +35,11 @@ export function checkModelPlacement(model: Model, profile: TargetProfile, file?:
   return checkOpSupport(opNodes(model), profile, { opset, ...(file !== undefined ? { file } : {}) });
 }
 
-/** Operand slots that hold a shape, axes or bounds: values ORT computes on the host by design. */
-const SHAPE_OPERANDS: Readonly<Record<string, readonly number[]>> = {
+/**
+ * Operand slots that hold a shape, axes, sizes or bounds: values ORT reads on the host by design (its kernels
+ * declare them CPU inputs), so computing them there is no fallback. Shared with fold-shape-values.
+ */
+export const SHAPE_OPERANDS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1],
   Expand: [1],
   ConstantOfShape: [0],
@@ -45,11 +48,18 @@ const SHAPE_OPERANDS: Readonly<Record<string, readonly number[]>> = {
   Unsqueeze: [1],
   Squeeze: [1],
   Pad: [1, 3],
+  Split: [1],
+  TopK: [1],
+  CumSum: [1],
   ReduceSum: [1],
   ReduceMean: [1],
   ReduceMax: [1],
-  TopK: [1],
-  Split: [1],
+  ReduceMin: [1],
+  ReduceProd: [1],
+  ReduceLogSumExp: [1],
+  ReduceSumSquare: [1],
+  ReduceL1: [1],
+  ReduceL2: [1],
 };
 
 /**
